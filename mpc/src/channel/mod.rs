@@ -1,0 +1,136 @@
+//! Framed, counted message links between numbered parties.
+//!
+//! A [`Channel`] is one party's view of the network: it can send a byte message to any other party
+//! and receive the next message from any other party, in order per link. Every implementation counts
+//! exactly what crosses the wire, so benchmarks print bytes and rounds next to time.
+//!
+//! Framing is the same for every transport: a 4-byte little-endian length, then the payload.
+//! Counters include that header ([`FRAME_HEADER_BYTES`]) so in-memory and TCP figures agree byte for
+//! byte.
+
+mod counters;
+mod memory;
+mod shaper;
+mod tcp;
+
+use std::time::Duration;
+
+pub use counters::ChannelStats;
+pub(crate) use counters::Counters;
+pub use memory::{MemoryChannel, memory_network};
+pub use shaper::{LinkShape, ShapedChannel};
+pub use tcp::{TcpChannel, bind_loopback};
+
+use crate::{Error, PartyId, Result};
+
+/// Bytes of framing that precede every payload on the wire.
+pub const FRAME_HEADER_BYTES: u64 = 4;
+
+/// Limits that protect a party from a misbehaving or vanished peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChannelConfig {
+    /// The largest payload accepted from a peer; a bigger frame is an error, not an allocation.
+    pub max_frame_bytes: usize,
+    /// How long `recv` waits for a peer before giving up with [`Error::Timeout`].
+    pub recv_timeout: Duration,
+}
+
+impl Default for ChannelConfig {
+    fn default() -> Self {
+        Self { max_frame_bytes: 256 << 20, recv_timeout: Duration::from_secs(60) }
+    }
+}
+
+/// One party's links to every other party of a computation.
+///
+/// Messages on a link arrive in the order they were sent. `send` never waits for the receiver to
+/// read (implementations buffer), so two parties may both send before they both receive.
+pub trait Channel: Send {
+    /// This party's id.
+    fn party(&self) -> PartyId;
+
+    /// The number of parties, including this one.
+    fn num_parties(&self) -> usize;
+
+    /// Sends one framed message to `to`.
+    fn send(&mut self, to: PartyId, payload: &[u8]) -> Result<()>;
+
+    /// Receives the next message from `from`, waiting at most the configured timeout.
+    fn recv(&mut self, from: PartyId) -> Result<Vec<u8>>;
+
+    /// Exact counters of what crossed this party's links so far.
+    fn stats(&self) -> ChannelStats;
+
+    /// Every party but this one, in order.
+    fn peers(&self) -> Vec<PartyId> {
+        let me = self.party();
+        PartyId::all(self.num_parties()).filter(|p| *p != me).collect()
+    }
+
+    /// Sends the same message to every other party.
+    fn broadcast(&mut self, payload: &[u8]) -> Result<()> {
+        for peer in self.peers() {
+            self.send(peer, payload)?;
+        }
+        Ok(())
+    }
+
+    /// Receives one message from every other party; the entry for this party is empty.
+    fn recv_from_all(&mut self) -> Result<Vec<Vec<u8>>> {
+        let mut out = vec![Vec::new(); self.num_parties()];
+        for peer in self.peers() {
+            out[peer.index()] = self.recv(peer)?;
+        }
+        Ok(out)
+    }
+
+    /// Sends `payload` to `peer` and returns the message it sent in the same round.
+    fn exchange(&mut self, peer: PartyId, payload: &[u8]) -> Result<Vec<u8>> {
+        self.send(peer, payload)?;
+        self.recv(peer)
+    }
+
+    /// Receives a message that must be exactly `len` bytes long.
+    fn recv_exact(&mut self, from: PartyId, len: usize) -> Result<Vec<u8>> {
+        let msg = self.recv(from)?;
+        if msg.len() != len {
+            return Err(Error::BadLength { expected: len, got: msg.len() });
+        }
+        Ok(msg)
+    }
+}
+
+/// Checks that `peer` names another party of an `n`-party network.
+pub(crate) fn check_peer(me: PartyId, peer: PartyId, n: usize) -> Result<()> {
+    if peer == me {
+        return Err(Error::Misuse("a party cannot message itself"));
+    }
+    if peer.index() >= n {
+        return Err(Error::Misuse("party id out of range"));
+    }
+    Ok(())
+}
+
+macro_rules! forward_channel {
+    ($($ty:ty),*) => {$(
+        impl<C: Channel + ?Sized> Channel for $ty {
+            fn party(&self) -> PartyId {
+                (**self).party()
+            }
+            fn num_parties(&self) -> usize {
+                (**self).num_parties()
+            }
+            fn send(&mut self, to: PartyId, payload: &[u8]) -> Result<()> {
+                (**self).send(to, payload)
+            }
+            fn recv(&mut self, from: PartyId) -> Result<Vec<u8>> {
+                (**self).recv(from)
+            }
+            fn stats(&self) -> ChannelStats {
+                (**self).stats()
+            }
+        }
+    )*};
+}
+
+forward_channel!(Box<C>, &mut C);

@@ -1,0 +1,83 @@
+//! The one error type of `tessera-mpc`.
+
+use std::time::Duration;
+
+use crate::PartyId;
+
+/// Everything that can go wrong in the foundation layer.
+///
+/// Transport failures, malformed input from a peer, and caller misuse are kept apart so that a
+/// protocol can tell "the network broke" from "a peer sent garbage" from "we called it wrong".
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A peer announced or sent a frame larger than the configured maximum.
+    #[error("frame of {len} bytes from party {peer} exceeds the maximum of {max} bytes")]
+    FrameTooLarge {
+        /// The peer that sent it.
+        peer: PartyId,
+        /// The announced length.
+        len: u64,
+        /// The configured maximum.
+        max: usize,
+    },
+    /// The stream ended inside a frame.
+    #[error("truncated frame from party {peer}: expected {expected} bytes, got {got}")]
+    TruncatedFrame {
+        /// The peer that sent it.
+        peer: PartyId,
+        /// Bytes the frame header promised (header included).
+        expected: u64,
+        /// Bytes that arrived before the stream ended.
+        got: u64,
+    },
+    /// The peer closed its side or its process went away.
+    #[error("party {peer} disconnected")]
+    PeerDisconnected {
+        /// The peer that vanished.
+        peer: PartyId,
+    },
+    /// Nothing arrived from a peer within the receive timeout.
+    #[error("timed out after {after:?} waiting for party {peer}")]
+    Timeout {
+        /// The silent peer.
+        peer: PartyId,
+        /// The timeout that elapsed.
+        after: Duration,
+    },
+    /// An operating-system I/O error on a link.
+    #[error("I/O error on the link to party {peer}: {source}")]
+    Io {
+        /// The peer at the other end of the link.
+        peer: PartyId,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Setting up a network failed (bind, connect, handshake).
+    #[error("network setup failed: {0}")]
+    Setup(String),
+    /// Bytes do not encode an element canonically (out of range or wrong length).
+    #[error("non-canonical encoding of {what}")]
+    NonCanonical {
+        /// The type being decoded.
+        what: &'static str,
+    },
+    /// A message had the wrong length for what the protocol expected.
+    #[error("message of {got} bytes where {expected} were expected")]
+    BadLength {
+        /// The expected length in bytes.
+        expected: usize,
+        /// The received length in bytes.
+        got: usize,
+    },
+    /// A commitment did not open to the claimed value.
+    #[error("commitment opening does not match")]
+    CommitmentMismatch,
+    /// The caller asked for something impossible (bad party id, zero parties, ...).
+    #[error("misuse: {0}")]
+    Misuse(&'static str),
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
