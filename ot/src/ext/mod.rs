@@ -1,0 +1,434 @@
+//! The part of malicious OT extension that KOS15 and SoftSpokenOT share.
+//!
+//! Both protocols end in the same correlation: the sender holds a global Δ and rows `q_i`, the
+//! receiver holds choice bits `r_i` and rows `t_i = q_i ⊕ r_i·Δ`. They differ only in how the
+//! 128 columns of that matrix are made from the base OTs; a *core* ([`SenderCore`],
+//! [`ReceiverCore`]) does that for one chunk of rows. This module drives the cores chunk by chunk
+//! (so working memory stays bounded by [`CHUNK_ROWS`]), runs the consistency check, and turns the
+//! correlation into correlated, random or chosen-message OT.
+//!
+//! The consistency check is the one of Keller, Orsini and Scholl, "Actively Secure OT Extension
+//! with Optimal Overhead" (CRYPTO 2015), §3 (Figure 7, "Check correlation"), which Roy,
+//! "SoftSpokenOT" (CRYPTO 2022), §5 reuses for the subspace-VOLE extension:
+//! [`PAD_ROWS`] ≥ κ + σ = 128 + 64 extra random rows are extended and discarded; the challenge
+//! `χ_i ∈ GF(2^128)` is expanded from a seed tossed jointly after the receiver has sent every
+//! row (the receiver commits to its half first, so neither side picks χ); the receiver sends
+//! `x = Σ r_i·χ_i` and `t = Σ t_i·χ_i`, and the sender checks `Σ q_i·χ_i = t ⊕ x·Δ`. A receiver
+//! that used different choice bits in different columns passes only by guessing the Δ bits it
+//! would learn (KOS15, Theorem 1; σ = 64 statistical security for the check, κ = 128).
+//!
+//! Outputs of random and chosen OT are hashed with the tweakable correlation-robust hash
+//! [`crate::hash::tccr`], one fresh tweak per OT, so the Δ correlation does not leak.
+
+use subtle::ConstantTimeEq;
+use tessera_mpc::commit::{self, Commitment, Opening};
+use tessera_mpc::{Channel, PartyId, Prg, Seed};
+use zeroize::Zeroize;
+
+use crate::block::{bit, gf_mul, load, mask128, pack_bits, transpose_columns};
+use crate::error::{Error, Result, recv_exact};
+use crate::hash::tccr_batch;
+
+/// Rows extended per message: 16 Ki rows keep a chunk's 128 columns (256 KiB) in L2.
+pub(crate) const CHUNK_ROWS: usize = 1 << 14;
+
+/// Extra random rows sacrificed to hide the receiver's choices in the check (≥ κ + σ).
+pub(crate) const PAD_ROWS: usize = 256;
+
+const COMMIT_DOMAIN: &[u8] = b"tessera/ot/ext/check-seed/v1";
+
+/// The sender (Δ holder) half of a column generator.
+pub(crate) trait SenderCore: Send {
+    /// The global correlation Δ.
+    fn delta(&self) -> u128;
+    /// Length of the receiver's message for a chunk of `rows` rows.
+    fn msg_len(&self, rows: usize, fixed: bool) -> usize;
+    /// Writes the chunk's 128 columns of Q (column-major, `rows / 8` bytes each) from the
+    /// receiver's message; `fixed` says whether the receiver chose its choice bits.
+    fn extend(&mut self, rows: usize, fixed: bool, msg: &[u8], cols: &mut [u8]);
+}
+
+/// The receiver half of a column generator.
+pub(crate) trait ReceiverCore: Send {
+    /// Writes the chunk's 128 columns of T and the message for the sender. With `fixed`, the
+    /// packed `choices` are the receiver's; otherwise the core overwrites them with its own.
+    fn extend(
+        &mut self,
+        rows: usize,
+        fixed: bool,
+        choices: &mut [u8],
+        cols: &mut [u8],
+        msg: &mut Vec<u8>,
+    );
+}
+
+fn total_rows(n: usize) -> usize {
+    n.div_ceil(128) * 128 + PAD_ROWS
+}
+
+/// `(Σ χ_i·rows_i, Σ_{bit_i = 1} χ_i)` with the χ_i expanded from `seed`.
+fn check_sums(rows: &[u128], bits: Option<&[u8]>, seed: u128) -> (u128, u128) {
+    let mut prg = Prg::from_seed(&Seed(seed.to_le_bytes()));
+    let mut chi = vec![0u8; 16 * 1024];
+    let (mut acc, mut x) = (0u128, 0u128);
+    for (c, block) in rows.chunks(1024).enumerate() {
+        prg.fill_bytes(&mut chi[..16 * block.len()]);
+        for (j, row) in block.iter().enumerate() {
+            let chi_i = load(&chi, j);
+            acc ^= gf_mul(chi_i, *row);
+            if let Some(bits) = bits {
+                x ^= chi_i & mask128(bit(bits, c * 1024 + j));
+            }
+        }
+    }
+    chi.zeroize();
+    (acc, x)
+}
+
+/// The Δ-holding side of an OT extension.
+pub(crate) struct ExtSender<S> {
+    core: S,
+    peer: PartyId,
+    prg: Prg,
+    tweak: u128,
+}
+
+impl<S: SenderCore> ExtSender<S> {
+    pub(crate) fn new(core: S, peer: PartyId, prg: Prg) -> Self {
+        Self { core, peer, prg, tweak: 0 }
+    }
+
+    pub(crate) fn delta(&self) -> u128 {
+        self.core.delta()
+    }
+
+    /// Extends and checks `n` rows `q_i`.
+    fn extend<C: Channel + ?Sized>(
+        &mut self,
+        ch: &mut C,
+        n: usize,
+        fixed: bool,
+    ) -> Result<Vec<u128>> {
+        let total = total_rows(n);
+        let peer = self.peer;
+        let commitment = recv_exact(ch, peer, 32)?;
+        let mut q = vec![0u128; total];
+        let mut cols = vec![0u8; 16 * CHUNK_ROWS.min(total)];
+        let mut start = 0;
+        while start < total {
+            let rows = CHUNK_ROWS.min(total - start);
+            let msg = recv_exact(ch, peer, self.core.msg_len(rows, fixed))?;
+            self.core.extend(rows, fixed, &msg, &mut cols[..16 * rows]);
+            transpose_columns(&cols[..16 * rows], rows, &mut q[start..start + rows]);
+            start += rows;
+        }
+        cols.zeroize();
+
+        // Coin toss for the challenge, then the check.
+        let seed_s = self.prg.next_u128();
+        ch.send(peer, &seed_s.to_le_bytes())?;
+        let reply = recv_exact(ch, peer, 64)?;
+        let word = |i: usize| load(&reply, i);
+        let (opening, seed_r, x, t) = (word(0), word(1), word(2), word(3));
+        let mut com = [0u8; 32];
+        com.copy_from_slice(&commitment);
+        commit::verify(
+            COMMIT_DOMAIN,
+            &Commitment(com),
+            &seed_r.to_le_bytes(),
+            &Opening(opening.to_le_bytes()),
+        )
+        .map_err(|_| Error::CommitmentMismatch)?;
+        let (acc, _) = check_sums(&q, None, seed_s ^ seed_r);
+        let expected = t ^ gf_mul(x, self.core.delta());
+        if !bool::from(acc.ct_eq(&expected)) {
+            q.zeroize();
+            return Err(Error::ConsistencyCheck);
+        }
+        q.truncate(n);
+        Ok(q)
+    }
+
+    pub(crate) fn correlated<C: Channel + ?Sized>(
+        &mut self,
+        ch: &mut C,
+        n: usize,
+    ) -> Result<Vec<u128>> {
+        self.extend(ch, n, true)
+    }
+
+    pub(crate) fn random<C: Channel + ?Sized>(
+        &mut self,
+        ch: &mut C,
+        n: usize,
+    ) -> Result<Vec<[u128; 2]>> {
+        let mut q = self.extend(ch, n, false)?;
+        let out = self.hash_pairs(&q);
+        q.zeroize();
+        Ok(out)
+    }
+
+    pub(crate) fn chosen<C: Channel + ?Sized>(
+        &mut self,
+        ch: &mut C,
+        msgs: &[[u128; 2]],
+    ) -> Result<()> {
+        let mut q = self.extend(ch, msgs.len(), true)?;
+        let delta = self.core.delta();
+        let mut h0 = vec![0u128; CHUNK_ROWS];
+        let mut h1 = vec![0u128; CHUNK_ROWS];
+        let mut out = Vec::with_capacity(32 * CHUNK_ROWS);
+        for (qs, ms) in q.chunks(CHUNK_ROWS).zip(msgs.chunks(CHUNK_ROWS)) {
+            let m = qs.len();
+            tccr_batch(self.tweak, 0, qs, &mut h0[..m]);
+            tccr_batch(self.tweak, delta, qs, &mut h1[..m]);
+            self.tweak += m as u128;
+            out.clear();
+            for ((a, b), pair) in h0.iter().zip(&h1).zip(ms) {
+                out.extend_from_slice(&(pair[0] ^ a).to_le_bytes());
+                out.extend_from_slice(&(pair[1] ^ b).to_le_bytes());
+            }
+            ch.send(self.peer, &out)?;
+        }
+        q.zeroize();
+        h0.zeroize();
+        h1.zeroize();
+        Ok(())
+    }
+
+    fn hash_pairs(&mut self, q: &[u128]) -> Vec<[u128; 2]> {
+        let delta = self.core.delta();
+        let mut h0 = vec![0u128; q.len()];
+        let mut h1 = vec![0u128; q.len()];
+        tccr_batch(self.tweak, 0, q, &mut h0);
+        tccr_batch(self.tweak, delta, q, &mut h1);
+        self.tweak += q.len() as u128;
+        h0.into_iter().zip(h1).map(|(a, b)| [a, b]).collect()
+    }
+}
+
+/// A hook that rewrites an outgoing extension message (tests play a cheating receiver).
+#[cfg(test)]
+pub(crate) type Tamper = Box<dyn FnMut(&mut [u8], usize) + Send>;
+
+/// The choosing side of an OT extension.
+pub(crate) struct ExtReceiver<R> {
+    core: R,
+    peer: PartyId,
+    prg: Prg,
+    tweak: u128,
+    #[cfg(test)]
+    pub(crate) tamper: Option<Tamper>,
+}
+
+impl<R: ReceiverCore> ExtReceiver<R> {
+    pub(crate) fn new(core: R, peer: PartyId, prg: Prg) -> Self {
+        Self {
+            core,
+            peer,
+            prg,
+            tweak: 0,
+            #[cfg(test)]
+            tamper: None,
+        }
+    }
+
+    /// Extends `n` rows `t_i` and proves them consistent; returns them with all packed choices.
+    fn extend<C: Channel + ?Sized>(
+        &mut self,
+        ch: &mut C,
+        n: usize,
+        choices: Option<&[bool]>,
+    ) -> Result<(Vec<u128>, Vec<u8>)> {
+        let total = total_rows(n);
+        let peer = self.peer;
+        let fixed = choices.is_some();
+        let seed_r = self.prg.next_u128();
+        let (commitment, opening) =
+            commit::commit(COMMIT_DOMAIN, &seed_r.to_le_bytes(), &mut self.prg);
+        ch.send(peer, &commitment.0)?;
+
+        let mut packed = vec![0u8; total / 8];
+        if let Some(choices) = choices {
+            // The caller's bits, then random padding rows.
+            self.prg.fill_bytes(&mut packed);
+            let mut head = vec![0u8; n.div_ceil(8)];
+            pack_bits(choices, &mut head);
+            if n % 8 != 0 {
+                let keep = 0xFFu8 << (n % 8);
+                head[n / 8] |= packed[n / 8] & keep;
+            }
+            packed[..head.len()].copy_from_slice(&head);
+            head.zeroize();
+        }
+        let mut t = vec![0u128; total];
+        let mut cols = vec![0u8; 16 * CHUNK_ROWS.min(total)];
+        let mut msg = Vec::new();
+        let mut start = 0;
+        while start < total {
+            let rows = CHUNK_ROWS.min(total - start);
+            msg.clear();
+            let bits = &mut packed[start / 8..(start + rows) / 8];
+            self.core.extend(rows, fixed, bits, &mut cols[..16 * rows], &mut msg);
+            #[cfg(test)]
+            if let Some(tamper) = self.tamper.as_mut() {
+                tamper(&mut msg, rows);
+            }
+            ch.send(peer, &msg)?;
+            transpose_columns(&cols[..16 * rows], rows, &mut t[start..start + rows]);
+            start += rows;
+        }
+        cols.zeroize();
+
+        let seed_s = load(&recv_exact(ch, peer, 16)?, 0);
+        let (sum, x) = check_sums(&t, Some(&packed), seed_s ^ seed_r);
+        let mut reply = Vec::with_capacity(64);
+        reply.extend_from_slice(&opening.0);
+        for w in [seed_r, x, sum] {
+            reply.extend_from_slice(&w.to_le_bytes());
+        }
+        ch.send(peer, &reply)?;
+        t.truncate(n);
+        Ok((t, packed))
+    }
+
+    pub(crate) fn correlated<C: Channel + ?Sized>(
+        &mut self,
+        ch: &mut C,
+        choices: &[bool],
+    ) -> Result<Vec<u128>> {
+        Ok(self.extend(ch, choices.len(), Some(choices))?.0)
+    }
+
+    pub(crate) fn random<C: Channel + ?Sized>(
+        &mut self,
+        ch: &mut C,
+        n: usize,
+    ) -> Result<(Vec<bool>, Vec<u128>)> {
+        let (mut t, packed) = self.extend(ch, n, None)?;
+        let choices = (0..n).map(|i| bit(&packed, i)).collect();
+        let mut out = vec![0u128; n];
+        tccr_batch(self.tweak, 0, &t, &mut out);
+        self.tweak += n as u128;
+        t.zeroize();
+        Ok((choices, out))
+    }
+
+    pub(crate) fn chosen<C: Channel + ?Sized>(
+        &mut self,
+        ch: &mut C,
+        choices: &[bool],
+    ) -> Result<Vec<u128>> {
+        let (mut t, _) = self.extend(ch, choices.len(), Some(choices))?;
+        let mut out = vec![0u128; t.len()];
+        for ((ts, cs), os) in
+            t.chunks(CHUNK_ROWS).zip(choices.chunks(CHUNK_ROWS)).zip(out.chunks_mut(CHUNK_ROWS))
+        {
+            let m = ts.len();
+            tccr_batch(self.tweak, 0, ts, os);
+            self.tweak += m as u128;
+            let y = recv_exact(ch, self.peer, 32 * m)?;
+            for (i, (o, &c)) in os.iter_mut().zip(cs).enumerate() {
+                let (y0, y1) = (load(&y, 2 * i), load(&y, 2 * i + 1));
+                *o ^= y0 ^ ((y0 ^ y1) & mask128(c));
+            }
+        }
+        t.zeroize();
+        Ok(out)
+    }
+}
+
+/// Writes the public `Sender`/`Receiver` wrappers of one extension protocol.
+macro_rules! public_api {
+    ($sender_core:ty, $receiver_core:ty) => {
+        /// The sender of the OT extension: holds the global Δ.
+        pub struct Sender {
+            inner: $crate::ext::ExtSender<$sender_core>,
+        }
+
+        /// The receiver of the OT extension: picks (or receives random) choice bits.
+        pub struct Receiver {
+            inner: $crate::ext::ExtReceiver<$receiver_core>,
+        }
+
+        impl Sender {
+            /// The global correlation Δ: for correlated OT, `t_i = q_i ⊕ b_i·Δ`.
+            pub fn delta(&self) -> u128 {
+                self.inner.delta()
+            }
+
+            /// `n` correlated OTs: returns `q_i`; the receiver gets `t_i = q_i ⊕ b_i·Δ` for its
+            /// chosen bits `b_i`. The peer must call [`Receiver::correlated`] with `n` choices.
+            pub fn correlated<C: tessera_mpc::Channel + ?Sized>(
+                &mut self,
+                ch: &mut C,
+                n: usize,
+            ) -> $crate::Result<Vec<u128>> {
+                self.inner.correlated(ch, n)
+            }
+
+            /// `n` random OTs: returns the pairs `(m_i^0, m_i^1)`; the receiver gets random bits
+            /// `b_i` and `m_i^{b_i}`. The peer must call [`Receiver::random`] with the same `n`.
+            pub fn random<C: tessera_mpc::Channel + ?Sized>(
+                &mut self,
+                ch: &mut C,
+                n: usize,
+            ) -> $crate::Result<Vec<[u128; 2]>> {
+                self.inner.random(ch, n)
+            }
+
+            /// Chosen-message OT of `msgs.len()` pairs; the receiver learns `msgs[i][b_i]` only.
+            /// The peer must call [`Receiver::chosen`] with as many choices.
+            pub fn chosen<C: tessera_mpc::Channel + ?Sized>(
+                &mut self,
+                ch: &mut C,
+                msgs: &[[u128; 2]],
+            ) -> $crate::Result<()> {
+                self.inner.chosen(ch, msgs)
+            }
+        }
+
+        impl Receiver {
+            /// Correlated OTs on `choices`: returns `t_i = q_i ⊕ b_i·Δ`.
+            pub fn correlated<C: tessera_mpc::Channel + ?Sized>(
+                &mut self,
+                ch: &mut C,
+                choices: &[bool],
+            ) -> $crate::Result<Vec<u128>> {
+                self.inner.correlated(ch, choices)
+            }
+
+            /// `n` random OTs: returns the random choice bits `b_i` and `m_i^{b_i}`.
+            pub fn random<C: tessera_mpc::Channel + ?Sized>(
+                &mut self,
+                ch: &mut C,
+                n: usize,
+            ) -> $crate::Result<(Vec<bool>, Vec<u128>)> {
+                self.inner.random(ch, n)
+            }
+
+            /// Chosen-message OTs on `choices`: returns `msgs[i][b_i]`.
+            pub fn chosen<C: tessera_mpc::Channel + ?Sized>(
+                &mut self,
+                ch: &mut C,
+                choices: &[bool],
+            ) -> $crate::Result<Vec<u128>> {
+                self.inner.chosen(ch, choices)
+            }
+        }
+
+        impl std::fmt::Debug for Sender {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("Sender(<secret state>)")
+            }
+        }
+
+        impl std::fmt::Debug for Receiver {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("Receiver(<secret state>)")
+            }
+        }
+    };
+}
+
+pub(crate) use public_api;

@@ -1,0 +1,61 @@
+//! Oblivious transfer for Tessera: maliciously secure base OT and OT extension (KOS15 and
+//! SoftSpokenOT) producing correlated, random and chosen-message OT of 128-bit strings.
+//!
+//! Layer: above `mpc` (channels, PRG, commitments), below `protocols` (SPDZ/MASCOT triples).
+//! Dependencies: `tessera-mpc` and primitive crates only (`curve25519-dalek`, `aes`, `polyval`,
+//! `sha2`, `subtle`, `zeroize`).
+//!
+//! # API
+//! - [`base::send`] / [`base::receive`]: a batch of random 1-out-of-2 OTs over Ristretto255.
+//! - [`kos::Sender`] / [`kos::Receiver`] (KOS15) and [`softspoken::Sender`] /
+//!   [`softspoken::Receiver`] (SoftSpokenOT, k ∈ {2, 4, 8}) share one interface:
+//!   - `setup(ch, peer, prg)` (SoftSpoken: `setup(ch, peer, k, prg)`) runs the base OTs once;
+//!   - `Sender::delta()` is the global correlation Δ;
+//!   - `Sender::correlated(ch, n) -> Vec<u128>` (the `q_i`) with
+//!     `Receiver::correlated(ch, &choices) -> Vec<u128>` (the `t_i = q_i ⊕ b_i·Δ`);
+//!   - `Sender::random(ch, n) -> Vec<[u128; 2]>` with `Receiver::random(ch, n) -> (bits, msgs)`;
+//!   - `Sender::chosen(ch, &pairs)` with `Receiver::chosen(ch, &choices) -> Vec<u128>`.
+//!
+//!   Calls can be repeated after one setup (each continues the same PRG streams and runs its own
+//!   consistency check); the two parties must make matching calls in the same order.
+//! - [`hash`]: the fixed-key-AES correlation-robust hashes of Guo–Katz–Wang–Yu.
+//!
+//! ```
+//! use tessera_mpc::{Channel, PartyId, Prg, harness};
+//! use tessera_ot::softspoken;
+//!
+//! let runs = harness::run_in_memory(2, |ch: &mut dyn Channel| -> tessera_ot::Result<_> {
+//!     let mut prg = Prg::from_entropy();
+//!     if ch.party() == PartyId(0) {
+//!         let mut s = softspoken::Sender::setup(ch, PartyId(1), 4, &mut prg)?;
+//!         s.chosen(ch, &[[10, 11], [20, 21], [30, 31]])?;
+//!         Ok(Vec::new())
+//!     } else {
+//!         let mut r = softspoken::Receiver::setup(ch, PartyId(0), 4, &mut prg)?;
+//!         r.chosen(ch, &[true, false, true])
+//!     }
+//! });
+//! assert_eq!(runs[1].output.as_ref().unwrap(), &vec![11, 20, 31]);
+//! ```
+//!
+//! Features: none.
+//!
+//! Security note: everything here is secure against a malicious peer with κ = 128 computational
+//! and σ = 64 statistical security (each module's doc names its paper and section). A failed
+//! check ([`Error::ConsistencyCheck`]) means the peer cheated: abort, do not retry with the same
+//! setup. The channel authenticates nobody; the node runs it over mutually authenticated TLS.
+//! Constant time: secrets are combined with masks, not branches, except SoftSpoken's
+//! GGM-tree reconstruction at setup, whose memory access pattern depends on Δ (once per setup).
+
+#![forbid(unsafe_code)]
+
+pub mod base;
+mod block;
+mod error;
+mod ext;
+pub mod hash;
+pub mod kos;
+pub mod softspoken;
+
+pub use block::Block;
+pub use error::{Error, Result};
