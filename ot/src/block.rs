@@ -105,6 +105,7 @@ pub(crate) fn mask128(b: bool) -> u128 {
 }
 
 #[cfg(test)]
+#[allow(clippy::needless_range_loop)] // bit (i, j) loops read best as index loops
 mod tests {
     use super::*;
     use tessera_mpc::{Prg, Seed};

@@ -59,3 +59,6 @@ pub mod softspoken;
 
 pub use block::Block;
 pub use error::{Error, Result};
+
+#[cfg(test)]
+mod attack_tests;

@@ -19,25 +19,29 @@ enum Proto {
 }
 
 enum S {
-    Kos(kos::Sender),
-    Ss(softspoken::Sender),
+    Kos(Box<kos::Sender>),
+    Ss(Box<softspoken::Sender>),
 }
 enum R {
-    Kos(kos::Receiver),
-    Ss(softspoken::Receiver),
+    Kos(Box<kos::Receiver>),
+    Ss(Box<softspoken::Receiver>),
 }
 
 impl Proto {
     fn sender(self, ch: &mut dyn Channel, prg: &mut Prg) -> Result<S, Error> {
         Ok(match self {
-            Proto::Kos => S::Kos(kos::Sender::setup(ch, PartyId(1), prg)?),
-            Proto::SoftSpoken(k) => S::Ss(softspoken::Sender::setup(ch, PartyId(1), k, prg)?),
+            Proto::Kos => S::Kos(Box::new(kos::Sender::setup(ch, PartyId(1), prg)?)),
+            Proto::SoftSpoken(k) => {
+                S::Ss(Box::new(softspoken::Sender::setup(ch, PartyId(1), k, prg)?))
+            }
         })
     }
     fn receiver(self, ch: &mut dyn Channel, prg: &mut Prg) -> Result<R, Error> {
         Ok(match self {
-            Proto::Kos => R::Kos(kos::Receiver::setup(ch, PartyId(0), prg)?),
-            Proto::SoftSpoken(k) => R::Ss(softspoken::Receiver::setup(ch, PartyId(0), k, prg)?),
+            Proto::Kos => R::Kos(Box::new(kos::Receiver::setup(ch, PartyId(0), prg)?)),
+            Proto::SoftSpoken(k) => {
+                R::Ss(Box::new(softspoken::Receiver::setup(ch, PartyId(0), k, prg)?))
+            }
         })
     }
 }

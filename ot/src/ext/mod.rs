@@ -254,7 +254,7 @@ impl<R: ReceiverCore> ExtReceiver<R> {
             self.prg.fill_bytes(&mut packed);
             let mut head = vec![0u8; n.div_ceil(8)];
             pack_bits(choices, &mut head);
-            if n % 8 != 0 {
+            if !n.is_multiple_of(8) {
                 let keep = 0xFFu8 << (n % 8);
                 head[n / 8] |= packed[n / 8] & keep;
             }
