@@ -1,0 +1,255 @@
+//! Ledger benchmarks: commitments per second on one validator (signatures verified), receipt
+//! verification, DID resolve + signature verification, and database size / resolve latency with
+//! many DIDs loaded.
+//!
+//! `cargo bench -p tessera-ledger --bench ledger` (set `TESSERA_LEDGER_DIDS=1000000` for the
+//! million-DID load; the default loads 100,000).
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+use tessera_ledger::*;
+
+const PROG: Hash32 = [0xaa; 32];
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    engine: SingleValidator,
+    chain: Hash32,
+    set: ValidatorSet,
+    parts: Vec<(KeyRef, KeyPair)>,
+    nonce: u64,
+    next_job: u64,
+    now: u64,
+}
+
+fn setup(max_block: usize) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let validator = KeyPair::generate(SignatureSuite::Ed25519).unwrap();
+    let admin = KeyPair::generate(SignatureSuite::Ed25519).unwrap();
+    let set = ValidatorSet::new(vec![Validator { name: "v0".into(), key: validator.public_key() }])
+        .unwrap();
+    let g = Genesis {
+        chain_name: "bench".into(),
+        time_ms: 0,
+        hash: LedgerHash::Sha256,
+        orgs: vec![Org { name: "o".into(), admins: vec![admin.public_key()] }],
+        admin_threshold: 1,
+        validators: set.clone(),
+    };
+    let ledger = Ledger::open(dir.path().join("b.redb"), &g).unwrap();
+    let chain = ledger.chain_id();
+    let cfg = EngineConfig { max_block_txs: max_block, block_interval_ms: 200 };
+    let mut engine = SingleValidator::new(ledger, validator, cfg).unwrap();
+    let mut parts = Vec::new();
+    for name in ["p1", "p2"] {
+        let k = KeyPair::generate(SignatureSuite::Ed25519).unwrap();
+        let r = KeyRef::new(Did::tessera(name).unwrap(), "key-1");
+        let doc = DidDocument::new(name, "key-1", k.public_key());
+        engine.submit(Transaction::sign(&chain, r.clone(), 1, TxBody::CreateDid(doc), &k)).unwrap();
+        parts.push((r, k));
+    }
+    let (p1, k1) = &parts[0];
+    let reg = TxBody::RegisterDataSet {
+        id: "ds".into(),
+        content_hash: HashAlg::Sha256.digest(b"c"),
+        schema_hash: HashAlg::Sha256.digest(b"s"),
+    };
+    engine.submit(Transaction::sign(&chain, p1.clone(), 2, reg, k1)).unwrap();
+    let grant = TxBody::Grant {
+        dataset: "ds".into(),
+        grant: "g".into(),
+        program_hash: PROG,
+        grantees: vec![parts[0].0.did.clone(), parts[1].0.did.clone()],
+        expires_at_ms: u64::MAX,
+        max_uses: u64::MAX,
+    };
+    engine.submit(Transaction::sign(&chain, p1.clone(), 3, grant, k1)).unwrap();
+    let out = engine.seal(1).unwrap().unwrap();
+    assert!(out.rejected.is_empty());
+    Setup { _dir: dir, engine, chain, set, parts, nonce: 3, next_job: 0, now: 2 }
+}
+
+impl Setup {
+    /// A commitment by both participants, submitted by p1 (three signatures to verify).
+    fn commit_tx(&mut self) -> Transaction {
+        self.next_job += 1;
+        self.nonce += 1;
+        let mut c = Commitment {
+            job_id: format!("job-{}", self.next_job),
+            participants: self.parts.iter().map(|(r, _)| r.did.clone()).collect(),
+            program_hash: PROG,
+            inputs: vec![InputCommitment {
+                dataset: "ds".into(),
+                grant: "g".into(),
+                commitment: [1; 32],
+            }],
+            result_hash: [2; 32],
+            tee_evidence_hash: None,
+            signatures: vec![],
+        };
+        for (r, k) in &self.parts {
+            c.sign_as(&self.chain, r.clone(), k);
+        }
+        let (r, k) = &self.parts[0];
+        Transaction::sign(&self.chain, r.clone(), self.nonce, TxBody::Commit(c), k)
+    }
+
+    fn seal(&mut self) -> BlockOutcome {
+        self.now += 1;
+        self.engine.seal(self.now).unwrap().unwrap()
+    }
+}
+
+fn commitments(c: &mut Criterion) {
+    const BLOCK: usize = 2000;
+    let mut s = setup(BLOCK);
+    let mut g = c.benchmark_group("commitments");
+    g.throughput(Throughput::Elements(BLOCK as u64));
+    g.sample_size(10);
+    g.bench_function("block_of_2000_signed_commitments", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let txs: Vec<_> = (0..BLOCK).map(|_| s.commit_tx()).collect();
+                let t = Instant::now();
+                for tx in txs {
+                    s.engine.submit(tx).unwrap();
+                }
+                let out = s.seal();
+                total += t.elapsed();
+                assert_eq!(out.accepted.len(), BLOCK);
+            }
+            total
+        })
+    });
+    g.finish();
+    // A plain figure for the record: 10 blocks end to end.
+    let txs: Vec<Vec<Transaction>> =
+        (0..10).map(|_| (0..BLOCK).map(|_| s.commit_tx()).collect()).collect();
+    let t = Instant::now();
+    for block in txs {
+        for tx in block {
+            s.engine.submit(tx).unwrap();
+        }
+        assert_eq!(s.seal().accepted.len(), BLOCK);
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "ledger: {} commitments (3 Ed25519 signatures each, verified) in {secs:.3} s = {:.0} commitments/s",
+        10 * BLOCK,
+        (10 * BLOCK) as f64 / secs
+    );
+}
+
+fn receipts(c: &mut Criterion) {
+    let mut s = setup(2000);
+    let mut last = None;
+    for _ in 0..3 {
+        let txs: Vec<_> = (0..1000).map(|_| s.commit_tx()).collect();
+        for tx in txs {
+            last = Some(s.engine.submit(tx).unwrap());
+        }
+        s.seal();
+    }
+    let id = last.unwrap();
+    let tx_r = s.engine.ledger().tx_receipt(&id).unwrap();
+    let st_r = s.engine.ledger().state_receipt(&StateKey::Job("job-1500".into())).unwrap();
+    println!(
+        "ledger: receipt sizes: transaction {} bytes, state {} bytes",
+        tx_r.to_bytes().len(),
+        st_r.to_bytes().len()
+    );
+    let set = s.set.clone();
+    c.bench_function("verify_receipt/transaction", |b| {
+        b.iter(|| verify_receipt(black_box(&tx_r), &set).unwrap())
+    });
+    c.bench_function("verify_receipt/state", |b| {
+        b.iter(|| verify_receipt(black_box(&st_r), &set).unwrap())
+    });
+    c.bench_function("state_receipt/generate", |b| {
+        b.iter(|| s.engine.ledger().state_receipt(&StateKey::Job("job-1500".into())).unwrap())
+    });
+}
+
+fn did_resolve(c: &mut Criterion) {
+    let s = setup(2000);
+    let (r, k) = &s.parts[1];
+    let msg = b"authenticate me".to_vec();
+    let sig = k.sign(&msg);
+    let ledger = s.engine.ledger();
+    c.bench_function("did/resolve_and_verify_ed25519", |b| {
+        b.iter(|| {
+            let doc = ledger.resolve(&r.did).unwrap();
+            doc.method("key-1").unwrap().verify(black_box(&msg), &sig).unwrap();
+        })
+    });
+    for suite in [SignatureSuite::Ed25519, SignatureSuite::Secp256k1, SignatureSuite::Sm2] {
+        let k = KeyPair::generate(suite).unwrap();
+        let pk = k.public_key();
+        let sig = k.sign(&msg);
+        c.bench_function(&format!("verify/{suite:?}"), |b| {
+            b.iter(|| pk.verify(black_box(&msg), &sig).unwrap())
+        });
+    }
+}
+
+fn many_dids(_c: &mut Criterion) {
+    let n: u64 =
+        std::env::var("TESSERA_LEDGER_DIDS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let mut s = setup(5000);
+    let t = Instant::now();
+    let mut keys: Vec<KeyPair> = Vec::new();
+    let mut i = 0u64;
+    while i < n {
+        let batch = (n - i).min(5000);
+        for _ in 0..batch {
+            let k = KeyPair::from_secret(
+                SignatureSuite::Ed25519,
+                &LedgerHash::Sha256.hash(&[&i.to_be_bytes()]),
+            )
+            .unwrap();
+            let id = format!("u{i}");
+            let doc = DidDocument::new(&id, "key-1", k.public_key());
+            let r = KeyRef::new(Did::tessera(&id).unwrap(), "key-1");
+            s.engine.submit(Transaction::sign(&s.chain, r, 1, TxBody::CreateDid(doc), &k)).unwrap();
+            if i.is_multiple_of((n / 64).max(1)) {
+                keys.push(k);
+            }
+            i += 1;
+        }
+        let out = s.seal();
+        assert!(out.rejected.is_empty());
+    }
+    let load = t.elapsed().as_secs_f64();
+    let path = s._dir.path().join("b.redb");
+    let size = std::fs::metadata(&path).unwrap().len();
+    // Resolve + verify latency for sampled DIDs across the key space.
+    let msg = b"login";
+    let step = (n / 64).max(1);
+    let mut samples = Vec::new();
+    for (j, k) in keys.iter().enumerate() {
+        let did = Did::tessera(&format!("u{}", j as u64 * step)).unwrap();
+        let sig = k.sign(msg);
+        let t = Instant::now();
+        for _ in 0..100 {
+            let doc = s.engine.ledger().resolve(&did).unwrap();
+            doc.method("key-1").unwrap().verify(msg, &sig).unwrap();
+        }
+        samples.push(t.elapsed().as_secs_f64() / 100.0);
+    }
+    samples.sort_by(f64::total_cmp);
+    let median = samples[samples.len() / 2];
+    let p99 = samples[samples.len() * 99 / 100];
+    println!(
+        "ledger: {n} DIDs loaded through signed transactions in {load:.1} s ({:.0} DIDs/s); database {:.1} MiB ({:.0} bytes/DID); resolve+verify median {:.1} us, p99 {:.1} us",
+        n as f64 / load,
+        size as f64 / (1024.0 * 1024.0),
+        size as f64 / n as f64,
+        median * 1e6,
+        p99 * 1e6
+    );
+}
+
+criterion_group!(benches, commitments, receipts, did_resolve, many_dids);
+criterion_main!(benches);

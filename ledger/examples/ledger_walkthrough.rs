@@ -1,0 +1,152 @@
+//! Walkthrough: a ledger with one validator; two DIDs, a data set, a grant, a computation
+//! commitment signed by both parties, and offline verification of its receipts.
+//!
+//! Run: `cargo run -p tessera-ledger --example ledger_walkthrough`
+
+use tessera_ledger::*;
+
+fn main() -> Result<()> {
+    // Genesis: two organisations, 2-of-2 admin governance, one validator, SM3 as the ledger hash.
+    let validator = KeyPair::generate(SignatureSuite::Ed25519)?;
+    let admin_a = KeyPair::generate(SignatureSuite::Sm2)?;
+    let admin_b = KeyPair::generate(SignatureSuite::Secp256k1)?;
+    let genesis = Genesis {
+        chain_name: "walkthrough".into(),
+        time_ms: 0,
+        hash: LedgerHash::Sm3,
+        orgs: vec![
+            Org { name: "hospital".into(), admins: vec![admin_a.public_key()] },
+            Org { name: "insurer".into(), admins: vec![admin_b.public_key()] },
+        ],
+        admin_threshold: 2,
+        validators: ValidatorSet::new(vec![Validator {
+            name: "v0".into(),
+            key: validator.public_key(),
+        }])?,
+    };
+    println!("genesis file:\n{}", genesis.to_json()?);
+    let dir = std::env::temp_dir().join(format!("tessera-walkthrough-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let ledger = Ledger::open(dir.join("ledger.redb"), &genesis)?;
+    let chain = ledger.chain_id();
+    let mut engine = SingleValidator::new(ledger, validator, EngineConfig::default())?;
+    let mut now = 1_000u64;
+    let mut seal = |engine: &mut SingleValidator| -> Result<()> {
+        now += 1_000;
+        let out = engine.seal(now)?.ok_or(Error::Misuse("nothing to seal"))?;
+        for (id, e) in &out.rejected {
+            println!("  rejected {:02x?}…: {e}", &id[..4]);
+        }
+        println!("  block {} sealed with {} transaction(s)", out.height, out.accepted.len());
+        Ok(())
+    };
+
+    // 1. DIDs: the hospital registers did:tessera:hospital (SM2 key); the analyst uses did:key.
+    let hospital_key = KeyPair::generate(SignatureSuite::Sm2)?;
+    let hospital = KeyRef::new(Did::tessera("hospital")?, "key-1");
+    let analyst_key = KeyPair::generate(SignatureSuite::Ed25519)?;
+    let analyst = KeyRef::did_key(analyst_key.public_key());
+    println!("analyst DID: {}", analyst.did);
+    let doc = DidDocument::new("hospital", "key-1", hospital_key.public_key());
+    engine.submit(Transaction::sign(
+        &chain,
+        hospital.clone(),
+        1,
+        TxBody::CreateDid(doc),
+        &hospital_key,
+    ))?;
+    seal(&mut engine)?;
+
+    // 2. A data set and a grant of it to both parties for one program, 10 uses, 1 hour.
+    let program = LedgerHash::Sm3.hash(&[b"logistic-regression v1"]);
+    let body = TxBody::RegisterDataSet {
+        id: "patients-2026".into(),
+        content_hash: HashAlg::Sm3.digest(b"...rows..."),
+        schema_hash: HashAlg::Sha256.digest(b"age:int,outcome:bool"),
+    };
+    engine.submit(Transaction::sign(&chain, hospital.clone(), 2, body, &hospital_key))?;
+    let body = TxBody::Grant {
+        dataset: "patients-2026".into(),
+        grant: "lr-study".into(),
+        program_hash: program,
+        grantees: vec![hospital.did.clone(), analyst.did.clone()],
+        expires_at_ms: 100_000_000,
+        max_uses: 10,
+    };
+    engine.submit(Transaction::sign(&chain, hospital.clone(), 3, body, &hospital_key))?;
+    seal(&mut engine)?;
+
+    // 3. The computation ran; both parties sign what it committed to, the analyst submits.
+    let mut c = Commitment {
+        job_id: "job-42".into(),
+        participants: vec![hospital.did.clone(), analyst.did.clone()],
+        program_hash: program,
+        inputs: vec![InputCommitment {
+            dataset: "patients-2026".into(),
+            grant: "lr-study".into(),
+            commitment: LedgerHash::Sm3.hash(&[b"input share commitment"]),
+        }],
+        result_hash: LedgerHash::Sm3.hash(&[b"model weights"]),
+        tee_evidence_hash: None,
+        signatures: vec![],
+    };
+    c.sign_as(&chain, hospital.clone(), &hospital_key);
+    c.sign_as(&chain, analyst.clone(), &analyst_key);
+    let id = engine.submit(Transaction::sign(
+        &chain,
+        analyst.clone(),
+        1,
+        TxBody::Commit(c.clone()),
+        &analyst_key,
+    ))?;
+    seal(&mut engine)?;
+
+    // A commitment for a program the grant does not cover is refused.
+    let mut bad = c.clone();
+    bad.job_id = "job-43".into();
+    bad.program_hash = LedgerHash::Sm3.hash(&[b"exfiltrate"]);
+    bad.signatures.clear();
+    bad.sign_as(&chain, hospital.clone(), &hospital_key);
+    bad.sign_as(&chain, analyst.clone(), &analyst_key);
+    engine.submit(Transaction::sign(
+        &chain,
+        analyst.clone(),
+        2,
+        TxBody::Commit(bad),
+        &analyst_key,
+    ))?;
+    seal(&mut engine)?;
+
+    // 4. Receipts, checked with nothing but the validator set.
+    let receipt = engine.ledger().tx_receipt(&id)?;
+    let bytes = receipt.to_bytes();
+    let offline = Receipt::from_bytes(&bytes)?;
+    verify_receipt(&offline, &genesis.validators)?;
+    println!(
+        "transaction receipt ({} bytes) verified at height {}",
+        bytes.len(),
+        offline.header.height
+    );
+    let receipt = engine.ledger().state_receipt(&StateKey::Job("job-42".into()))?;
+    verify_receipt(&receipt, &genesis.validators)?;
+    println!("state receipt for job-42 ({} bytes) verified", receipt.to_bytes().len());
+    let absent = engine.ledger().state_receipt(&StateKey::Job("job-43".into()))?;
+    verify_receipt(&absent, &genesis.validators)?;
+    println!("absence receipt for job-43 verified");
+    let mut tampered = Receipt::from_bytes(&bytes)?;
+    tampered.header.time_ms += 1;
+    println!("tampered receipt: {}", verify_receipt(&tampered, &genesis.validators).unwrap_err());
+
+    // 5. Key backup: the hospital's key split 2-of-3 among holders, then recovered.
+    let holders: Vec<HolderKey> = (0..3).map(|_| HolderKey::generate()).collect::<Result<_>>()?;
+    let names = ["did:tessera:it", "did:tessera:ciso", "did:tessera:notary"];
+    let pairs: Vec<(&str, &HolderKey)> = names.iter().copied().zip(holders.iter()).collect();
+    let backup = backup_key(&hospital_key, 2, &pairs)?;
+    let s0 = backup.decrypt_share(&backup.shares[0], &holders[0])?;
+    let s2 = backup.decrypt_share(&backup.shares[2], &holders[2])?;
+    let recovered = backup.recover(&[s0, s2])?;
+    assert_eq!(recovered.public_key(), hospital_key.public_key());
+    println!("hospital key recovered from 2 of 3 encrypted shares");
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}

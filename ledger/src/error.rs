@@ -1,0 +1,136 @@
+//! The crate's single error type.
+//!
+//! Failed checks (a bad signature, a replayed nonce, a missing grant, a proof that does not match)
+//! are kept apart from malformed input, storage failures and caller misuse, so a node can tell a
+//! cheating peer from a broken disk. Messages name the check, never secret material.
+
+/// Everything that can go wrong in the ledger.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Bytes from a file or peer do not decode under the canonical encoding (bad tag, bad length,
+    /// trailing bytes, a bound exceeded).
+    #[error("malformed encoding: {0}")]
+    Malformed(&'static str),
+    /// A public key's bytes are not a valid point or key for its suite.
+    #[error("invalid public or secret key for {0}")]
+    InvalidKey(&'static str),
+    /// A signature did not verify under the key it claims.
+    #[error("signature verification failed")]
+    BadSignature,
+    /// A transaction's nonce is not above the last nonce its signer used (a replay or reorder).
+    #[error("replayed nonce: last used {last}, got {got}")]
+    ReplayedNonce {
+        /// The highest nonce already used by this signer.
+        last: u64,
+        /// The nonce the transaction carried.
+        got: u64,
+    },
+    /// A DID string does not parse as `did:tessera:<id>` or `did:key:z…`.
+    #[error("invalid DID: {0}")]
+    InvalidDid(String),
+    /// A DID (or a key reference inside one) is not present in the ledger state.
+    #[error("unknown DID or key: {0}")]
+    UnknownDid(String),
+    /// The DID document has been deactivated and can no longer sign.
+    #[error("DID deactivated: {0}")]
+    DidDeactivated(String),
+    /// An entry that must be new (DID, data set, grant, job id, organisation) already exists.
+    #[error("{what} already exists: {id}")]
+    AlreadyExists {
+        /// Kind of entry.
+        what: &'static str,
+        /// Its identifier.
+        id: String,
+    },
+    /// A referenced entry (data set, organisation, validator) does not exist.
+    #[error("{what} not found: {id}")]
+    NotFound {
+        /// Kind of entry.
+        what: &'static str,
+        /// Its identifier.
+        id: String,
+    },
+    /// The signer is not allowed to perform this action (not the owner, not a controller).
+    #[error("not authorised: {0}")]
+    NotAuthorised(&'static str),
+    /// Fewer distinct valid approvals than the k-of-n threshold requires.
+    #[error("threshold not met: need {needed}, have {got}")]
+    ThresholdNotMet {
+        /// Approvals required.
+        needed: usize,
+        /// Distinct valid approvals supplied.
+        got: usize,
+    },
+    /// A computation input names a grant that does not exist.
+    #[error("missing grant {grant} on data set {dataset}")]
+    MissingGrant {
+        /// Data set identifier.
+        dataset: String,
+        /// Grant identifier.
+        grant: String,
+    },
+    /// The grant's expiry time has passed at the block's time.
+    #[error("grant {0} expired")]
+    GrantExpired(String),
+    /// The data set owner revoked the grant.
+    #[error("grant {0} revoked")]
+    GrantRevoked(String),
+    /// The grant's maximum number of uses has been reached.
+    #[error("grant {0} exhausted")]
+    GrantExhausted(String),
+    /// The grant does not cover this program or these participants.
+    #[error("grant {0} does not cover this program and these participants")]
+    GrantMismatch(String),
+    /// A Merkle proof (state or transaction) does not lead to the root in the header.
+    #[error("Merkle proof invalid: {0}")]
+    ProofInvalid(&'static str),
+    /// A commit certificate fails: wrong header, duplicate or unknown signer, bad signature, or too
+    /// few signatures for a 2f+1 quorum.
+    #[error("commit certificate invalid: {0}")]
+    CertificateInvalid(&'static str),
+    /// The header was certified by a different validator set than the one the verifier trusts.
+    #[error("header names a different validator set")]
+    WrongValidatorSet,
+    /// The genesis file is inconsistent (threshold above the number of admins, duplicate names…).
+    #[error("invalid genesis: {0}")]
+    InvalidGenesis(String),
+    /// A governance action would leave the ledger unusable or is otherwise invalid.
+    #[error("invalid governance action: {0}")]
+    InvalidGovernance(&'static str),
+    /// Key backup: a share failed authentication or the recovered key does not match.
+    #[error("key backup: {0}")]
+    Backup(&'static str),
+    /// The database holds data inconsistent with itself (a missing header or node).
+    #[error("corrupt database: {0}")]
+    Corrupt(&'static str),
+    /// The operating system's random generator failed.
+    #[error("random generator failed")]
+    Rng,
+    /// The embedded database reported an error.
+    #[error("storage: {0}")]
+    Storage(#[from] redb::Error),
+    /// Reading or writing a file failed.
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// A JSON genesis file did not parse.
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The caller used the API wrongly (never caused by untrusted input).
+    #[error("API misuse: {0}")]
+    Misuse(&'static str),
+}
+
+/// Result alias for this crate.
+pub type Result<T> = core::result::Result<T, Error>;
+
+/// Maps any redb error into [`Error::Storage`].
+pub(crate) trait StorageExt<T> {
+    fn storage(self) -> Result<T>;
+}
+
+impl<T, E: Into<redb::Error>> StorageExt<T> for core::result::Result<T, E> {
+    fn storage(self) -> Result<T> {
+        self.map_err(|e| Error::Storage(e.into()))
+    }
+}

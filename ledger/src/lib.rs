@@ -1,0 +1,104 @@
+//! `tessera-ledger` is Tessera's bundled permissioned ledger: it records who may use which data set
+//! for which program (DIDs and grants) and what each computation committed to, and hands out
+//! receipts that anyone trusting only the validator set can check offline.
+//!
+//! **Layer.** Independent of the MPC stack (see `ARCHITECTURE.md`): it depends on no other Tessera
+//! crate, only on RustCrypto/dalek primitives, `redb` for storage and `serde_json` for the genesis
+//! file. The `node` crate drives it.
+//!
+//! **Pieces.** Canonical bounded binary encoding ([`codec`]); signature suites Ed25519, ECDSA
+//! secp256k1 and SM2/SM3 ([`keys`]); hashes SHA-256, SHA-512 and SM3, the ledger hash fixed in the
+//! genesis file ([`hash`]); `did:tessera` and `did:key` ([`did`]); transactions ([`tx`]); a compact
+//! sparse Merkle tree for the state ([`smt`]) and an RFC 6962 tree for each block's transactions
+//! ([`merkle`]); headers and 2f+1 commit certificates ([`block`]); genesis and k-of-n admin
+//! governance ([`genesis`]); the `redb`-backed [`Ledger`]; [`verify_receipt`]; the
+//! [`SingleValidator`] engine behind the [`Engine`] trait; Shamir + AES-GCM key backup
+//! ([`backup`]).
+//!
+//! ```
+//! use tessera_ledger::*;
+//! # fn main() -> Result<()> {
+//! let validator = KeyPair::generate(SignatureSuite::Ed25519)?;
+//! let admin = KeyPair::generate(SignatureSuite::Secp256k1)?;
+//! let genesis = Genesis {
+//!     chain_name: "demo".into(),
+//!     time_ms: 0,
+//!     hash: LedgerHash::Sha256,
+//!     orgs: vec![Org { name: "acme".into(), admins: vec![admin.public_key()] }],
+//!     admin_threshold: 1,
+//!     validators: ValidatorSet::new(vec![Validator { name: "v0".into(), key: validator.public_key() }])?,
+//! };
+//! let dir = std::env::temp_dir().join(format!("tessera-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! let ledger = Ledger::open(dir.join("ledger.redb"), &genesis)?;
+//! let mut engine = SingleValidator::new(ledger, validator, EngineConfig::default())?;
+//!
+//! // Alice registers did:tessera:alice with an SM2 key, and a data set.
+//! let chain = engine.ledger().chain_id();
+//! let alice = KeyPair::generate(SignatureSuite::Sm2)?;
+//! let me = KeyRef::new(Did::tessera("alice")?, "key-1");
+//! let doc = DidDocument::new("alice", "key-1", alice.public_key());
+//! engine.submit(Transaction::sign(&chain, me.clone(), 1, TxBody::CreateDid(doc), &alice))?;
+//! let ds = TxBody::RegisterDataSet {
+//!     id: "census".into(),
+//!     content_hash: HashAlg::Sm3.digest(b"rows"),
+//!     schema_hash: HashAlg::Sha256.digest(b"schema"),
+//! };
+//! let id = engine.submit(Transaction::sign(&chain, me, 2, ds, &alice))?;
+//! let outcome = engine.seal(1_000)?.expect("a block");
+//! assert!(outcome.rejected.is_empty());
+//!
+//! // Anyone holding the validator set checks the receipt offline.
+//! let receipt = engine.ledger().tx_receipt(&id)?;
+//! verify_receipt(&receipt, &genesis.validators)?;
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! **Features.** None; everything is always built.
+//!
+//! **Security.** Transactions and approvals are signed over a domain tag and the chain id (the
+//! genesis hash) and numbered against replay. Receipts are sound if the ledger hash is collision
+//! resistant, the signature suites are unforgeable, and fewer than a third of the validators are
+//! faulty (one honest validator in the single-validator case). Decoders never panic and bound every
+//! allocation by the input size. Secrets are zeroized on drop. Not yet: validator-set *history*
+//! for receipts of old blocks after a validator change (the verifier must supply the set that
+//! certified the block), state pruning, and BFT (the certificate format is ready for it).
+
+#![forbid(unsafe_code)]
+
+pub mod backup;
+pub mod block;
+pub mod codec;
+pub mod did;
+mod engine;
+mod error;
+mod exec;
+pub mod genesis;
+pub mod hash;
+pub mod keys;
+mod ledger;
+pub mod merkle;
+mod receipt;
+pub mod smt;
+pub mod state;
+mod store;
+pub mod tx;
+
+pub use backup::{EncryptedShare, HolderKey, KeyBackup, Share, backup_key};
+pub use block::{BlockHeader, CommitCertificate, Validator, ValidatorSet};
+pub use codec::{Decode, Encode};
+pub use did::{Did, DidDocument, KeyRef, VerificationMethod};
+pub use engine::{BlockOutcome, Engine, EngineConfig, SingleValidator};
+pub use error::{Error, Result};
+pub use genesis::{Genesis, Org};
+pub use hash::{Hash32, HashAlg, LedgerHash, TaggedHash};
+pub use keys::{KeyPair, PublicKey, Signature, SignatureSuite};
+pub use ledger::{Ledger, PreparedBlock};
+pub use receipt::{Receipt, ReceiptEntry, ReceiptProof, verify_receipt};
+pub use state::{DataSet, GovernanceState, GrantRecord, JobRecord, StateKey};
+pub use tx::{
+    AdminApproval, Approval, Commitment, GovAction, InputCommitment, Transaction, TxBody,
+    did_update_message, governance_message,
+};

@@ -1,0 +1,135 @@
+//! Receipts: proof, checkable offline by anyone who trusts only the validator set, that a
+//! transaction was included in a certified block or that a state entry held (or did not hold) a
+//! value at a certified block.
+//!
+//! `verify_receipt` checks, in order: the certificate's quorum of validator signatures over the
+//! header (and that the header names the trusted set), then the Merkle proof from the entry to the
+//! header's transaction root or state root.
+
+use crate::block::{BlockHeader, CommitCertificate, ValidatorSet};
+use crate::codec::{Decode, Encode, MAX_TX_BYTES, Reader, Writer};
+use crate::error::{Error, Result};
+use crate::merkle::TxProof;
+use crate::smt::SmtProof;
+
+/// Largest state value a receipt may carry.
+pub(crate) const MAX_VALUE_BYTES: usize = 1 << 20;
+
+/// What a receipt speaks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReceiptEntry {
+    /// A transaction, as its canonical bytes.
+    Transaction(Vec<u8>),
+    /// A state key and its value, or `None` to prove absence.
+    State {
+        /// Raw state key.
+        key: Vec<u8>,
+        /// Value bytes, or `None`.
+        value: Option<Vec<u8>>,
+    },
+}
+
+/// The Merkle proof matching the entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReceiptProof {
+    /// Inclusion in the block's transaction tree.
+    Transaction(TxProof),
+    /// Inclusion or absence in the state tree.
+    State(SmtProof),
+}
+
+/// Entry, Merkle proof, header and commit certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    /// The entry.
+    pub entry: ReceiptEntry,
+    /// Its proof.
+    pub proof: ReceiptProof,
+    /// The certified header.
+    pub header: BlockHeader,
+    /// Validator signatures over the header.
+    pub certificate: CommitCertificate,
+}
+
+/// Checks a receipt against a trusted validator set, without any database.
+pub fn verify_receipt(receipt: &Receipt, validators: &ValidatorSet) -> Result<()> {
+    let h = receipt.header.hash_alg;
+    receipt.certificate.verify(&receipt.header, validators)?;
+    match (&receipt.entry, &receipt.proof) {
+        (ReceiptEntry::Transaction(bytes), ReceiptProof::Transaction(p)) => {
+            if p.tree_size != receipt.header.tx_count {
+                return Err(Error::ProofInvalid("tree size differs from header"));
+            }
+            p.verify(h, &h.hash(&[bytes]), &receipt.header.tx_root)
+        }
+        (ReceiptEntry::State { key, value }, ReceiptProof::State(p)) => {
+            let kh = h.hash(&[key]);
+            let vh = value.as_ref().map(|v| h.hash(&[v]));
+            p.verify(h, &receipt.header.state_root, &kh, vh.as_ref())
+        }
+        _ => Err(Error::ProofInvalid("proof kind does not match entry")),
+    }
+}
+
+impl Encode for Receipt {
+    fn encode(&self, w: &mut Writer) {
+        match &self.entry {
+            ReceiptEntry::Transaction(b) => {
+                w.u8(1);
+                w.bytes(b);
+            }
+            ReceiptEntry::State { key, value } => {
+                w.u8(2);
+                w.bytes(key);
+                match value {
+                    None => w.u8(0),
+                    Some(v) => {
+                        w.u8(1);
+                        w.bytes(v);
+                    }
+                }
+            }
+        }
+        match &self.proof {
+            ReceiptProof::Transaction(p) => {
+                w.u8(1);
+                p.encode(w);
+            }
+            ReceiptProof::State(p) => {
+                w.u8(2);
+                p.encode(w);
+            }
+        }
+        self.header.encode(w);
+        self.certificate.encode(w);
+    }
+}
+
+impl Decode for Receipt {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        let entry = match r.u8()? {
+            1 => ReceiptEntry::Transaction(r.bytes(MAX_TX_BYTES)?),
+            2 => {
+                let key = r.bytes(1024)?;
+                let value = match r.u8()? {
+                    0 => None,
+                    1 => Some(r.bytes(MAX_VALUE_BYTES)?),
+                    _ => return Err(Error::Malformed("receipt value tag")),
+                };
+                ReceiptEntry::State { key, value }
+            }
+            _ => return Err(Error::Malformed("receipt entry tag")),
+        };
+        let proof = match r.u8()? {
+            1 => ReceiptProof::Transaction(TxProof::decode(r)?),
+            2 => ReceiptProof::State(SmtProof::decode(r)?),
+            _ => return Err(Error::Malformed("receipt proof tag")),
+        };
+        Ok(Self {
+            entry,
+            proof,
+            header: BlockHeader::decode(r)?,
+            certificate: CommitCertificate::decode(r)?,
+        })
+    }
+}
