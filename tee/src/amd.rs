@@ -154,6 +154,13 @@ pub(crate) fn verify(
         return Err(TeeError::malformed("SEV-SNP report", "reserved bytes are not zero"));
     }
 
+    // r and s are 72-byte little-endian fields holding 48-byte P-384 scalars; `sev` reads only
+    // the low 48 bytes, so the high bytes must be zero or the report would be malleable.
+    let high_zero = |x: &[u8; 72]| x.iter().skip(48).all(|b| *b == 0);
+    if !high_zero(report.signature.r()) || !high_zero(report.signature.s()) {
+        return Err(TeeError::malformed("SEV-SNP report", "signature scalar has non-zero padding"));
+    }
+
     check_validity("ARK", chain.ark_validity, now_secs)?;
     check_validity("ASK", chain.ask_validity, now_secs)?;
     let vcek_x509 = x509_cert::Certificate::from_der(&evidence.vcek_der)

@@ -124,6 +124,18 @@ fn flipped_signed_bytes_are_refused() {
     }
 }
 
+/// Every byte of the report is either signed, or reserved and required to be zero, or part of
+/// the signature: no single flipped byte goes unnoticed (so the raw report is not malleable).
+#[test]
+fn no_report_byte_can_change_unnoticed() {
+    let f = require!(files());
+    let verifier = Verifier::new(policy(&f));
+    let accepted: Vec<usize> = (0..f.report.len())
+        .filter(|&i| verifier.appraise(&evidence(flipped(&f.report, i, 0x01), &f.vcek), T).is_ok())
+        .collect();
+    assert!(accepted.is_empty(), "flips accepted at offsets {accepted:x?}");
+}
+
 #[test]
 fn report_must_match_its_vcek() {
     let f = require!(files());

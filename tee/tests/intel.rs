@@ -379,6 +379,35 @@ fn tdx_flipped_signed_bytes_are_refused() {
     check_tdx_tampering(&TDX_V15);
 }
 
+/// No single byte of the header, the report body or the quote signature can change unnoticed.
+/// (The 4-byte auth-data length between body and signature is unsigned framing, like the
+/// padding: a TDX quote whose length field is off by one still parses to the same claims.)
+#[test]
+fn no_signed_quote_byte_can_change_unnoticed() {
+    let [sgx, sgx_coll, root] = require!(sgx_files());
+    let [tdx, tdx_coll, _] = require!(tdx_files(&TDX_V4));
+    let sgx_verifier = Verifier::new(sgx_policy(&root));
+    let tdx_verifier = Verifier::new(tdx_policy(&root, &TDX_V4));
+    let signed = |q: &[u8]| {
+        let sig = signature_offset(q);
+        (0..sig - 4).chain(sig..sig + 64)
+    };
+    let accepted: Vec<usize> = signed(&sgx)
+        .filter(|&i| {
+            let ev = sgx_evidence(flipped(&sgx, i, 0x01), &sgx_coll);
+            sgx_verifier.appraise(&ev, T_2025).is_ok()
+        })
+        .collect();
+    assert!(accepted.is_empty(), "SGX flips accepted at {accepted:?}");
+    let accepted: Vec<usize> = signed(&tdx)
+        .filter(|&i| {
+            let ev = tdx_evidence(flipped(&tdx, i, 0x01), &tdx_coll);
+            tdx_verifier.appraise(&ev, TDX_V4.time).is_ok()
+        })
+        .collect();
+    assert!(accepted.is_empty(), "TDX flips accepted at {accepted:?}");
+}
+
 #[test]
 fn tdx_expired_collateral_is_refused() {
     for s in [&TDX_V4, &TDX_V15] {
