@@ -179,10 +179,7 @@ fn did_resolve(c: &mut Criterion) {
     let sig = k.sign(&msg);
     let ledger = s.engine.ledger();
     c.bench_function("did/resolve_and_verify_ed25519", |b| {
-        b.iter(|| {
-            let doc = ledger.resolve(&r.did).unwrap();
-            doc.method("key-1").unwrap().verify(black_box(&msg), &sig).unwrap();
-        })
+        b.iter(|| ledger.resolve_key(black_box(r)).unwrap().verify(&msg, &sig).unwrap())
     });
     for suite in [SignatureSuite::Ed25519, SignatureSuite::Secp256k1, SignatureSuite::Sm2] {
         let k = KeyPair::generate(suite).unwrap();
@@ -229,12 +226,11 @@ fn many_dids(_c: &mut Criterion) {
     let step = (n / 64).max(1);
     let mut samples = Vec::new();
     for (j, k) in keys.iter().enumerate() {
-        let did = Did::tessera(&format!("u{}", j as u64 * step)).unwrap();
+        let r = KeyRef::new(Did::tessera(&format!("u{}", j as u64 * step)).unwrap(), "key-1");
         let sig = k.sign(msg);
         let t = Instant::now();
         for _ in 0..100 {
-            let doc = s.engine.ledger().resolve(&did).unwrap();
-            doc.method("key-1").unwrap().verify(msg, &sig).unwrap();
+            s.engine.ledger().resolve_key(&r).unwrap().verify(msg, &sig).unwrap();
         }
         samples.push(t.elapsed().as_secs_f64() / 100.0);
     }

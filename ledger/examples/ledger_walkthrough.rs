@@ -35,7 +35,8 @@ fn main() -> Result<()> {
         now += 1_000;
         let out = engine.seal(now)?.ok_or(Error::Misuse("nothing to seal"))?;
         for (id, e) in &out.rejected {
-            println!("  rejected {:02x?}…: {e}", &id[..4]);
+            let short: String = id[..4].iter().map(|b| format!("{b:02x}")).collect();
+            println!("  rejected {short}…: {e}");
         }
         println!("  block {} sealed with {} transaction(s)", out.height, out.accepted.len());
         Ok(())

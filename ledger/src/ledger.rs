@@ -4,11 +4,12 @@
 
 use crate::block::{BlockHeader, CommitCertificate, HEADER_VERSION, ValidatorSet};
 use crate::codec::{Decode, Encode};
-use crate::did::{Did, DidDocument};
+use crate::did::{Did, DidDocument, KeyRef};
 use crate::error::{Error, Result, StorageExt};
 use crate::exec::{Executor, SigJob, StateRead, sig_memo};
 use crate::genesis::Genesis;
 use crate::hash::{Hash32, LedgerHash};
+use crate::keys::PublicKey;
 use crate::merkle;
 use crate::receipt::{Receipt, ReceiptEntry, ReceiptProof};
 use crate::smt::{self, EMPTY_ROOT, Node};
@@ -205,13 +206,31 @@ impl Ledger {
         self.get(&StateKey::Validators)?.ok_or(Error::Corrupt("validator set missing"))
     }
 
-    /// Resolves a `did:tessera` document (deactivated documents resolve with the flag set).
+    /// Resolves a `did:tessera` document (deactivated documents resolve with the flag set). A
+    /// `did:key` has no stored document: its key is the identifier (see [`Ledger::resolve_key`]).
     pub fn resolve(&self, did: &Did) -> Result<DidDocument> {
         match did {
             Did::Tessera(id) => self
                 .get(&StateKey::Did(id.clone()))?
                 .ok_or_else(|| Error::UnknownDid(did.to_string())),
-            Did::Key(pk) => Ok(DidDocument::new("did-key", "key", *pk)),
+            Did::Key(_) => Err(Error::InvalidDid("did:key has no stored document".into())),
+        }
+    }
+
+    /// Resolves a key reference to the public key that may sign for it now: the `did:key` key
+    /// itself, or the named method of an active `did:tessera` document.
+    pub fn resolve_key(&self, kref: &KeyRef) -> Result<PublicKey> {
+        match &kref.did {
+            Did::Key(pk) => Ok(*pk),
+            Did::Tessera(_) => {
+                let doc = self.resolve(&kref.did)?;
+                if doc.deactivated {
+                    return Err(Error::DidDeactivated(kref.did.to_string()));
+                }
+                doc.method(&kref.method)
+                    .copied()
+                    .ok_or_else(|| Error::UnknownDid(format!("{}#{}", kref.did, kref.method)))
+            }
         }
     }
 

@@ -264,6 +264,8 @@ fn did_rotation_needs_k_of_n_controllers_and_deactivation_stops_signing() {
     ];
     n.run(c1m.tx(&chain, TxBody::DeactivateDid { id: "carol".into(), approvals })).unwrap();
     assert!(n.ledger().resolve(&carol.did()).unwrap().deactivated);
+    assert!(matches!(n.ledger().resolve_key(&carol.kref), Err(Error::DidDeactivated(_))));
+    assert_eq!(n.ledger().resolve_key(&c2.kref).unwrap(), c2.key.public_key());
     let body = TxBody::Revoke { dataset: "cd".into(), grant: "x".into() };
     assert!(matches!(n.run(carol.tx(&chain, body)), Err(Error::DidDeactivated(_))));
     // A duplicate DID cannot be registered.
