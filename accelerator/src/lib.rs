@@ -47,6 +47,12 @@
 //!   compiled by NVRTC for the device found. Without a device, [`Accelerator::probe`] logs the
 //!   reason and returns the CPU backend.
 //!
+//! # Testing without a GPU
+//! `tests/cuda_backend.rs` runs the shared suite on a device and prints "skipped: no CUDA
+//! device" without one. `emulation/run.sh` compiles `src/cuda/kernels.cu` as host C++ (one
+//! thread per CUDA thread, barriers for `__syncthreads` and warp shuffles) with the same launch
+//! plan and checks every kernel against plain references; it needs only `g++`.
+//!
 //! # Security
 //! Kernels are constant time in the data only where the CPU's `u64` multiply and the compiled
 //! branches are (conditional subtractions may compile to branches); they hold no secrets of their
