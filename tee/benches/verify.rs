@@ -31,8 +31,12 @@ fn bench_real(c: &mut Criterion) {
         println!("SKIPPED real evidence: {DATASET} is absent");
         return;
     };
+    // The TDX samples' platform is a registered multi-package one (dynamic, cached keys, SMT).
     let mut policy = Policy::new()
         .pin_intel_root(&root)
+        .allow_dynamic_platform(true)
+        .allow_cached_keys(true)
+        .allow_smt(true)
         .pin_amd_roots(AmdProduct::Milan, AmdRootChain::from_pem(&ark, &ask).expect("AMD chain"))
         .accept_tcb(
             TcbException::new(

@@ -189,6 +189,10 @@ pub(crate) fn verify(
         return Err(TeeError::VcekMismatch("reported TCB differs from the VCEK's TCB"));
     }
 
+    // KEY_INFO.SIGNING_KEY: 0 is the VCEK (1 a VLEK, 7 unsigned); only VCEKs are verified here.
+    if report.key_info.signing_key() != 0 {
+        return Err(TeeError::VcekMismatch("report is not signed by a VCEK"));
+    }
     if report.sig_algo != SIG_ALGO_ECDSA_P384_SHA384 {
         return Err(TeeError::malformed("SEV-SNP report", "unknown signature algorithm"));
     }

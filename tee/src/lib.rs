@@ -48,7 +48,7 @@
 //!
 //! # Features
 //!
-//! - `insecure-simulated` (off by default): the [`SimulatedEnclave`] backend and
+//! - `insecure-simulated` (off by default): the `SimulatedEnclave` backend and
 //!   `Evidence::Simulated`. It pulls in `aes-gcm`, `hkdf`, `p256` and `getrandom`. It protects
 //!   nothing; see the `simulated` module. This crate's own tests and benchmarks turn it on
 //!   through a dev-dependency on the crate itself, so they run in CI without flags.
