@@ -25,7 +25,7 @@
 //! ```
 //!
 //! # Features
-//! None yet. TFHE integers through the `tfhe` crate are not built (see the crate README/issue).
+//! None. TFHE integers through the `tfhe` crate are not built yet (issue 6 keeps them open).
 //!
 //! # Security
 //! Both schemes are IND-CPA only (semi-honest use): ciphertexts are malleable and carry no
@@ -41,6 +41,9 @@ mod error;
 pub mod paillier;
 
 pub use additive::{AdditiveHe, Paillier};
-pub use bfv::{Bfv, BfvCiphertext, BfvParamId, BfvParameters, BfvPublicKey, BfvSecretKey};
+pub use bfv::{
+    Bfv, BfvCiphertext, BfvGaloisKey, BfvParamId, BfvParameters, BfvPublicKey, BfvRelinKey,
+    BfvSecretKey,
+};
 pub use error::Error;
 pub use paillier::{PaillierCiphertext, PaillierPublicKey, PaillierSecretKey, paillier_keygen};

@@ -179,3 +179,103 @@ fn slot_packing_multiplies_slot_by_slot() {
         assert_eq!(he.decrypt_slots(&sk, &sum).unwrap(), expect);
     }
 }
+
+fn negacyclic_mod_t(a: &[u64], b: &[u64], t: u64) -> Vec<u64> {
+    let n = a.len();
+    let mut out = vec![0u128; n];
+    let t128 = u128::from(t);
+    for (i, &x) in a.iter().enumerate() {
+        for (j, &y) in b.iter().enumerate() {
+            let p = u128::from(x) * u128::from(y) % t128;
+            let k = i + j;
+            if k < n {
+                out[k] = (out[k] + p) % t128;
+            } else {
+                out[k - n] = (out[k - n] + t128 - p) % t128;
+            }
+        }
+    }
+    out.into_iter().map(|v| v as u64).collect()
+}
+
+#[test]
+fn ciphertext_multiplication_with_relinearisation() {
+    for id in [BfvParamId::N4096T65537, BfvParamId::N8192T40] {
+        let (he, mut rng) = setup(id);
+        let (pk, sk) = he.keygen(&mut rng).unwrap();
+        let rlk = he.relin_keygen(&sk, &mut rng).unwrap();
+        let (n, t) = (he.params().n, he.params().plaintext_modulus);
+        // Slot packing: the product is slot-wise.
+        let a = values(&mut rng, n, t);
+        let b = values(&mut rng, n, t);
+        let ca = he.encrypt_slots(&pk, &a, &mut rng).unwrap();
+        let cb = he.encrypt_slots(&pk, &b, &mut rng).unwrap();
+        let prod = he.mul(&ca, &cb, &rlk).unwrap();
+        let expect: Vec<u64> = a
+            .iter()
+            .zip(&b)
+            .map(|(&x, &y)| (u128::from(x) * u128::from(y) % u128::from(t)) as u64)
+            .collect();
+        assert_eq!(he.decrypt_slots(&sk, &prod).unwrap(), expect, "{id:?} slots");
+        // The product still adds, scales and switches down like a fresh ciphertext.
+        let more = he.add(&prod, &ca).unwrap();
+        let expect2: Vec<u64> = expect.iter().zip(&a).map(|(&x, &y)| (x + y) % t).collect();
+        let down = he.mod_switch_down(&more).unwrap();
+        assert_eq!(he.decrypt_slots(&sk, &down).unwrap(), expect2, "{id:?} after switch");
+        // Coefficient packing: the negacyclic product mod t.
+        if n == 4096 {
+            let ma = values(&mut rng, n, t);
+            let mb = values(&mut rng, n, t);
+            let c = he
+                .mul(
+                    &he.encrypt(&pk, &ma, &mut rng).unwrap(),
+                    &he.encrypt(&pk, &mb, &mut rng).unwrap(),
+                    &rlk,
+                )
+                .unwrap();
+            assert_eq!(he.decrypt(&sk, &c).unwrap(), negacyclic_mod_t(&ma, &mb, t));
+        }
+        // A relinearisation key of another secret key gives a wrong product, not the right one.
+        let (_, other_sk) = he.keygen(&mut rng).unwrap();
+        let wrong = he.relin_keygen(&other_sk, &mut rng).unwrap();
+        let bad = he.mul(&ca, &cb, &wrong).unwrap();
+        assert_ne!(he.decrypt_slots(&sk, &bad).unwrap(), expect);
+        // Switched-down operands are refused.
+        assert!(matches!(
+            he.mul(&he.mod_switch_down(&ca).unwrap(), &cb, &rlk),
+            Err(Error::LevelMismatch)
+        ));
+    }
+}
+
+#[test]
+fn galois_keys_rotate_and_swap_rows() {
+    let (he, mut rng) = setup(BfvParamId::N4096T65537);
+    let (pk, sk) = he.keygen(&mut rng).unwrap();
+    let (n, t) = (he.params().n, he.params().plaintext_modulus);
+    let half = n / 2;
+    let v = values(&mut rng, n, t);
+    let c = he.encrypt_slots(&pk, &v, &mut rng).unwrap();
+    for steps in [1i64, 5, -3] {
+        let gk = he.galois_keygen(&sk, he.rotation_element(steps), &mut rng).unwrap();
+        let rotated = he.decrypt_slots(&sk, &he.apply_galois(&c, &gk).unwrap()).unwrap();
+        let r = steps.rem_euclid(half as i64) as usize;
+        let expect: Vec<u64> = (0..n)
+            .map(|i| {
+                let (row, col) = (i / half, i % half);
+                v[row * half + (col + r) % half]
+            })
+            .collect();
+        assert_eq!(rotated, expect, "rotate by {steps}");
+    }
+    let swap = he.galois_keygen(&sk, 2 * n - 1, &mut rng).unwrap();
+    let swapped = he.decrypt_slots(&sk, &he.apply_galois(&c, &swap).unwrap()).unwrap();
+    assert_eq!(&swapped[..half], &v[half..]);
+    assert_eq!(&swapped[half..], &v[..half]);
+    assert!(he.galois_keygen(&sk, 4, &mut rng).is_err());
+    // A key for another secret key does not rotate this ciphertext correctly.
+    let (_, other) = he.keygen(&mut rng).unwrap();
+    let wrong = he.galois_keygen(&other, he.rotation_element(1), &mut rng).unwrap();
+    let bad = he.decrypt_slots(&sk, &he.apply_galois(&c, &wrong).unwrap()).unwrap();
+    assert_ne!(bad[..half], v[1..=half]);
+}

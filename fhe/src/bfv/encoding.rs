@@ -2,16 +2,33 @@
 //! `X^N + 1` modulo `t` (Smart–Vercauteren, "Fully homomorphic SIMD operations", DCC 2014, §3),
 //! so plaintext products act slot by slot.
 //!
-//! Needs a prime `t ≡ 1 (mod 2N)`, true of both named sets. Slot `j` is the evaluation at
-//! `ψ^(2·bitrev(j)+1)` for the accelerator's canonical root `ψ` mod `t`. The transform is the
-//! accelerator's own [`NttTable`] on the host, not a backend call, so the slot order is the same
-//! on every backend and parties with different hardware interoperate.
+//! Needs a prime `t ≡ 1 (mod 2N)`, true of both named sets. Slots form two rows of `N/2`:
+//! slot `i` of row 0 is the evaluation at `ψ^(3^i)` and slot `i` of row 1 at `ψ^(-3^i)` (`ψ`
+//! the accelerator's canonical root of order `2N` mod `t`), so `X ↦ X^(3^r)` rotates both rows
+//! (SEAL's batch layout). The transform is the accelerator's own [`NttTable`] on the host, not a
+//! backend call, so the slot order is the same on every backend and parties with different
+//! hardware interoperate.
 
 use rand_core::{CryptoRng, RngCore};
 use tessera_accelerator::NttTable;
 
 use super::scheme::{Bfv, BfvCiphertext, BfvPublicKey, BfvSecretKey};
 use crate::Error;
+
+/// NTT index of each slot: the table's index `j` holds the evaluation at `ψ^(2·bitrev(j)+1)`.
+fn slot_positions(n: usize) -> Vec<usize> {
+    let log_n = n.trailing_zeros();
+    let two_n = 2 * n;
+    let index_of = |e: usize| ((e - 1) / 2).reverse_bits() >> (usize::BITS - log_n);
+    let mut pos = vec![0usize; n];
+    let mut e = 1usize;
+    for i in 0..n / 2 {
+        pos[i] = index_of(e);
+        pos[n / 2 + i] = index_of(two_n - e);
+        e = e * 3 % two_n;
+    }
+    pos
+}
 
 impl Bfv {
     fn slot_table(&self) -> Result<std::sync::Arc<NttTable>, Error> {
@@ -25,9 +42,12 @@ impl Bfv {
         if values.len() > n || values.iter().any(|&v| v >= t) {
             return Err(Error::PlaintextOutOfRange("slot values"));
         }
-        let mut poly = values.to_vec();
-        poly.resize(n, 0);
-        self.slot_table()?.inverse(&mut poly);
+        let table = self.slot_table()?;
+        let mut poly = vec![0u64; n];
+        for (&v, &p) in values.iter().zip(&slot_positions(n)) {
+            poly[p] = v;
+        }
+        table.inverse(&mut poly);
         Ok(poly)
     }
 
@@ -37,9 +57,10 @@ impl Bfv {
         if poly.len() != n || poly.iter().any(|&v| v >= t) {
             return Err(Error::PlaintextOutOfRange("plaintext polynomial"));
         }
-        let mut slots = poly.to_vec();
-        self.slot_table()?.forward(&mut slots);
-        Ok(slots)
+        let table = self.slot_table()?;
+        let mut evals = poly.to_vec();
+        table.forward(&mut evals);
+        Ok(slot_positions(n).into_iter().map(|p| evals[p]).collect())
     }
 
     /// Public-key encryption of slot-packed values.

@@ -8,7 +8,7 @@
 //! Security: IND-CPA under RLWE with the parameters of [`super::params`] (128-bit classical per
 //! the HE standard); no circuit privacy beyond fresh noise and no integrity: semi-honest use.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use num_bigint_dig::BigUint;
 use num_traits::ToPrimitive;
@@ -16,6 +16,7 @@ use rand_core::{CryptoRng, RngCore};
 use tessera_accelerator::{Accelerator, Backend, Modulus};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use super::mul::MulContext;
 use super::params::BfvParameters;
 use super::sample::{cbd, ternary, to_rns, uniform_from_seed};
 use crate::Error;
@@ -32,6 +33,8 @@ pub struct Bfv {
     levels: Vec<LevelConstants>,
     /// `q_l^{-1} mod q_i` for `i < l`, entry `l - 1` for dropping limb `l - 1`.
     drop_inverse: Vec<Vec<u64>>,
+    /// Extended-basis data for ciphertext multiplication, built on first use.
+    mul: OnceLock<MulContext>,
 }
 
 /// HPS decryption constants for the modulus `q = q_0 ⋯ q_{l-1}` of one level.
@@ -128,12 +131,48 @@ impl Bfv {
                 moduli[..l].iter().map(|m| m.inv_prime(ql % m.value())).collect()
             })
             .collect();
-        Ok(Self { params, acc, moduli, delta, levels, drop_inverse })
+        Ok(Self { params, acc, moduli, delta, levels, drop_inverse, mul: OnceLock::new() })
     }
 
     /// The parameters.
     pub fn params(&self) -> &BfvParameters {
         &self.params
+    }
+
+    pub(super) fn acc(&self) -> &Accelerator {
+        &self.acc
+    }
+
+    pub(super) fn moduli(&self) -> &[Modulus] {
+        &self.moduli
+    }
+
+    /// The secret key's NTT form, checked against this instance's shape.
+    pub(super) fn secret_ntt<'a>(&self, sk: &'a BfvSecretKey) -> Result<&'a [u64], Error> {
+        if sk.s_ntt.len() != self.limbs() * self.n() {
+            return Err(Error::KeyMismatch);
+        }
+        Ok(&sk.s_ntt)
+    }
+
+    /// The secret key's ternary coefficients.
+    pub(super) fn secret_coeffs<'a>(&self, sk: &'a BfvSecretKey) -> &'a [i8] {
+        &sk.s
+    }
+
+    pub(super) fn mul_context(&self) -> Result<&MulContext, Error> {
+        if let Some(ctx) = self.mul.get() {
+            return Ok(ctx);
+        }
+        let ctx = MulContext::new(&self.params.moduli, self.n())?;
+        // A racing thread may have set it first; either value is the same.
+        let _ = self.mul.set(ctx);
+        self.mul.get().ok_or(Error::InvalidParameters("multiplication context"))
+    }
+
+    /// `out += add` limb-wise, for the limbs `out` has.
+    pub(super) fn add_assign_words(&self, out: &mut [u64], add: &[u64]) {
+        self.add_assign(out, add);
     }
 
     fn n(&self) -> usize {
@@ -146,7 +185,12 @@ impl Bfv {
 
     /// `fixed · x` row by row over `qs` (rows cycle through it): `fixed_ntt` is already
     /// transformed, `x` is not.
-    fn mul_by_ntt_over(&self, fixed_ntt: &[u64], x: &[u64], qs: &[u64]) -> Result<Vec<u64>, Error> {
+    pub(super) fn mul_by_ntt_over(
+        &self,
+        fixed_ntt: &[u64],
+        x: &[u64],
+        qs: &[u64],
+    ) -> Result<Vec<u64>, Error> {
         let n = self.n();
         let mut dx = self.acc.upload(x)?;
         self.acc.ntt_forward_batch(&mut dx, n, qs)?;
