@@ -30,7 +30,9 @@ fn bench_ring<R: Ring>(c: &mut Criterion) {
             x
         })
     });
-    g.bench_function("inner_product", |bench| bench.iter(|| slice::inner_product(&a, black_box(&b))));
+    g.bench_function("inner_product", |bench| {
+        bench.iter(|| slice::inner_product(&a, black_box(&b)))
+    });
     g.bench_function("sample", |bench| bench.iter(|| R::random_vec(&mut prg, N)));
     g.finish();
 }

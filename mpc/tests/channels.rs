@@ -6,7 +6,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use tessera_mpc::channel::{
-    LinkShape, ShapedChannel, TcpChannel, bind_loopback, memory_network, FRAME_HEADER_BYTES,
+    FRAME_HEADER_BYTES, LinkShape, ShapedChannel, TcpChannel, bind_loopback, memory_network,
 };
 use tessera_mpc::harness::{self, Transport};
 use tessera_mpc::{Channel, ChannelConfig, ChannelStats, Error, PartyId};

@@ -62,9 +62,12 @@ impl Channel for MemoryChannel {
 
     fn recv(&mut self, from: PartyId) -> Result<Vec<u8>> {
         check_peer(self.me, from, self.num_parties())?;
-        let link = self.from[from.index()].as_ref().ok_or(Error::PeerDisconnected { peer: from })?;
+        let link =
+            self.from[from.index()].as_ref().ok_or(Error::PeerDisconnected { peer: from })?;
         let msg = link.recv_timeout(self.config.recv_timeout).map_err(|e| match e {
-            RecvTimeoutError::Timeout => Error::Timeout { peer: from, after: self.config.recv_timeout },
+            RecvTimeoutError::Timeout => {
+                Error::Timeout { peer: from, after: self.config.recv_timeout }
+            }
             RecvTimeoutError::Disconnected => Error::PeerDisconnected { peer: from },
         })?;
         if msg.len() > self.config.max_frame_bytes {

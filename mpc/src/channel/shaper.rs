@@ -70,10 +70,8 @@ impl<C: Channel> Channel for ShapedChannel<C> {
     }
 
     fn send(&mut self, to: PartyId, payload: &[u8]) -> Result<()> {
-        let slot = self
-            .link_free_at
-            .get_mut(to.index())
-            .ok_or(Error::Misuse("party id out of range"))?;
+        let slot =
+            self.link_free_at.get_mut(to.index()).ok_or(Error::Misuse("party id out of range"))?;
         let start = (*slot).max(Instant::now());
         let done = start + self.shape.transmit_time(payload.len() as u64 + FRAME_HEADER_BYTES);
         *slot = done;

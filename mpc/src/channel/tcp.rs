@@ -216,7 +216,8 @@ impl Channel for TcpChannel {
         check_peer(self.me, to, self.n)?;
         let len = u32::try_from(payload.len())
             .map_err(|_| Error::Misuse("a frame must be shorter than 4 GiB"))?;
-        let stream = self.writers[to.index()].as_mut().ok_or(Error::PeerDisconnected { peer: to })?;
+        let stream =
+            self.writers[to.index()].as_mut().ok_or(Error::PeerDisconnected { peer: to })?;
         let io_err = |source: io::Error| match source.kind() {
             ErrorKind::BrokenPipe | ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
                 Error::PeerDisconnected { peer: to }
@@ -238,7 +239,8 @@ impl Channel for TcpChannel {
 
     fn recv(&mut self, from: PartyId) -> Result<Vec<u8>> {
         check_peer(self.me, from, self.n)?;
-        let rx = self.readers[from.index()].as_ref().ok_or(Error::PeerDisconnected { peer: from })?;
+        let rx =
+            self.readers[from.index()].as_ref().ok_or(Error::PeerDisconnected { peer: from })?;
         let msg = match rx.recv_timeout(self.config.recv_timeout) {
             Ok(Ok(msg)) => msg,
             Ok(Err(e)) => {
@@ -248,7 +250,9 @@ impl Channel for TcpChannel {
             Err(RecvTimeoutError::Timeout) => {
                 return Err(Error::Timeout { peer: from, after: self.config.recv_timeout });
             }
-            Err(RecvTimeoutError::Disconnected) => return Err(Error::PeerDisconnected { peer: from }),
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(Error::PeerDisconnected { peer: from });
+            }
         };
         self.counters.on_recv(msg.len());
         Ok(msg)

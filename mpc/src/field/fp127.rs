@@ -145,7 +145,8 @@ impl Ring for Fp127 {
     }
 
     fn read_le(bytes: &[u8]) -> Result<Self> {
-        let arr: [u8; 16] = bytes.try_into().map_err(|_| Error::NonCanonical { what: Self::NAME })?;
+        let arr: [u8; 16] =
+            bytes.try_into().map_err(|_| Error::NonCanonical { what: Self::NAME })?;
         let v = u128::from_le_bytes(arr);
         if v >= P {
             return Err(Error::NonCanonical { what: Self::NAME });

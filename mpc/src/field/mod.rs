@@ -84,7 +84,7 @@ pub trait Ring:
 
     /// Decodes a concatenation of canonical encodings.
     fn decode_slice(bytes: &[u8]) -> Result<Vec<Self>> {
-        if bytes.len() % Self::BYTES != 0 {
+        if !bytes.len().is_multiple_of(Self::BYTES) {
             return Err(Error::NonCanonical { what: Self::NAME });
         }
         bytes.chunks_exact(Self::BYTES).map(Self::read_le).collect()

@@ -64,7 +64,8 @@ impl Ring for Z64 {
     }
 
     fn read_le(bytes: &[u8]) -> Result<Self> {
-        let arr: [u8; 8] = bytes.try_into().map_err(|_| Error::NonCanonical { what: Self::NAME })?;
+        let arr: [u8; 8] =
+            bytes.try_into().map_err(|_| Error::NonCanonical { what: Self::NAME })?;
         Ok(Z64(u64::from_le_bytes(arr)))
     }
 }

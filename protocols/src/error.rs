@@ -1,0 +1,43 @@
+//! The one error type of `tessera-protocols`.
+
+/// Everything that can go wrong in a protocol run.
+///
+/// A failed check means some party cheated (or the network corrupted data): every honest party
+/// aborts and outputs nothing further. Check failures name the check but carry no secret data,
+/// so the error tells a cheater nothing it did not know.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The channel failed: a peer disconnected, timed out, or sent a malformed frame.
+    #[error(transparent)]
+    Channel(#[from] tessera_mpc::Error),
+    /// The oblivious-transfer layer failed or caught a cheating peer.
+    #[error(transparent)]
+    Ot(#[from] tessera_ot::Error),
+    /// The batched MAC check on opened values failed: some party lied about a share or a MAC.
+    #[error("MAC check failed: an opened value or its MAC was altered")]
+    MacCheck,
+    /// Parties saw different broadcast messages (a party equivocated in an input or opening).
+    #[error(
+        "broadcast consistency check failed: a party sent different messages to different parties"
+    )]
+    BroadcastMismatch,
+    /// A commitment in a coin toss or MAC check did not open.
+    #[error("commitment in the {0} step does not open")]
+    CommitmentMismatch(&'static str),
+    /// MASCOT's check on authenticated inputs (COPEe consistency) failed.
+    #[error("MASCOT authentication check failed: a party used inconsistent values in COPEe")]
+    AuthenticationCheck,
+    /// MASCOT's sacrifice step found a triple with c ≠ a·b.
+    #[error("MASCOT sacrifice failed: a multiplication triple was incorrect")]
+    Sacrifice,
+    /// A previous check failed; the session refuses to go on.
+    #[error("the session aborted after a failed check and outputs nothing further")]
+    Aborted,
+    /// The caller asked for something impossible (mismatched lengths, a bad party id, ...).
+    #[error("misuse: {0}")]
+    Misuse(String),
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,42 @@
+//! Tessera's secure computation protocols: maliciously secure SPDZ with MASCOT preprocessing,
+//! fixed-point arithmetic, comparison and the ML building blocks that run on top.
+//!
+//! Layer: above `mpc` (fields, channels, PRG) and `ot` (oblivious transfer); below `federated`
+//! and `node`. Protocol code is synchronous over [`tessera_mpc::Channel`].
+//!
+//! ```
+//! use tessera_mpc::{Channel, Fp127, PartyId, Ring, harness};
+//! use tessera_protocols::spdz::{Mascot, MascotConfig, Session};
+//!
+//! // Two parties multiply their private inputs; both learn only the product.
+//! let runs = harness::run_in_memory(2, |ch: &mut dyn Channel| -> tessera_protocols::Result<_> {
+//!     let me = ch.party();
+//!     let config = MascotConfig { batch: 16, ..MascotConfig::default() };
+//!     let prep = Mascot::<Fp127>::setup(ch, config)?;
+//!     let mut s = Session::new(ch, prep);
+//!     let mine = [Fp127::from_u64(6 + me.0 as u64)];
+//!     let x = s.input(PartyId(0), (me == PartyId(0)).then_some(&mine[..]), 1)?;
+//!     let y = s.input(PartyId(1), (me == PartyId(1)).then_some(&mine[..]), 1)?;
+//!     let z = s.mul(&x, &y)?;
+//!     s.output(&z)
+//! });
+//! for run in runs {
+//!     assert_eq!(run.output.unwrap(), vec![Fp127::from_u64(42)]);
+//! }
+//! ```
+//!
+//! Features: `test-faults` lets tests make a party cheat at chosen points; never enable it in a
+//! product build.
+//!
+//! Security note: every check failure aborts the session ([`Error::Aborted`] afterwards) and no
+//! value is output after it. Statistical security is about 2^-64 or better per check in the
+//! 127-bit field; computational security κ = 128. Channels must be authenticated (the node runs
+//! them over mutual TLS).
+
+#![forbid(unsafe_code)]
+
+mod error;
+pub mod fixed;
+pub mod spdz;
+
+pub use error::{Error, Result};

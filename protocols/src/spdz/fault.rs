@@ -1,0 +1,21 @@
+//! Deliberate misbehaviour, for tests that check cheaters are caught (feature `test-faults`).
+
+/// A way for one party to cheat. Each is applied once per affected operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Add 1 to this party's value share whenever it broadcasts shares to open a value.
+    OpenShareOffset,
+    /// Add 1 to this party's MAC shares of opened values before the MAC check.
+    OpenMacOffset,
+    /// As input owner, send the highest-numbered peer a masked input that differs from the one the
+    /// other peers get (meaningful with three or more parties).
+    InputEquivocation,
+    /// Add 1 to this party's share of every `c` of the triples it uses online.
+    TripleOffset,
+    /// MASCOT: add 1 to this party's share of `c` during triple generation, before it is
+    /// authenticated (a wrong triple with correct MACs, which only the sacrifice can catch).
+    MascotTripleOffset,
+    /// MASCOT: use a different value in one row of COPEe than in the others.
+    MascotCopeeInconsistent,
+}

@@ -1,0 +1,474 @@
+//! MASCOT preprocessing: authenticated triples, input masks and bits from oblivious transfer.
+//!
+//! Keller–Orsini–Scholl, "MASCOT: Faster malicious arithmetic secure computation with oblivious
+//! transfer" (CCS 2016). Secure against a malicious, dishonest majority with κ = 128
+//! computational security (OT, PRG, commitments) and statistical security about 2^-64 or better
+//! per check over the 127-bit field. The pieces:
+//! - authentication of each party's values with [`copee`] and the check of §4.2 (Fig. 7): one
+//!   extra random value per owner masks a coin-tossed linear combination that is opened and
+//!   MAC-checked, so an owner that used inconsistent values across COPEe rows is caught;
+//! - triples by OT multiplication ([`gilboa`], §5 Fig. 8): every party samples a ∈ F^τ and
+//!   b, b̂ ∈ F; every ordered pair multiplies the receiver's a_j with the sender's (b, b̂); the
+//!   τ = 3 candidates are *combined* with coin-tossed coefficients (so bits of a leaked by a
+//!   selective failure are useless), all of a, b, c, b̂, ĉ are authenticated, and one triple is
+//!   *sacrificed* to check the other: with a coin-tossed s, ρ = s·b − b̂ is opened and
+//!   s·c − ĉ − ρ·a must open to zero;
+//! - random bits by squaring (§6 / Damgård et al.): open r² for a random [r], take the square
+//!   root t (p ≡ 3 mod 4), and set [bit] = (r/t + 1)/2.
+//!
+//! Everything opened here goes through the batched MAC check before the material is released.
+//! Work is done in batches whose size bounds memory.
+
+pub(crate) mod copee;
+pub(crate) mod gilboa;
+
+use std::collections::VecDeque;
+
+use tessera_mpc::field::slice;
+use tessera_mpc::{Channel, Field, PartyId, Prg};
+
+use self::copee::{CopeeReceiver, CopeeSender};
+pub use self::gilboa::OtExtension;
+use self::gilboa::{CotReceiver, CotSender, multiply_receive, multiply_send};
+use super::Shared;
+use super::mac_check::{OpenedLog, coin_toss, mac_check};
+use super::prep::{InputMasks, Preprocessing, Triples};
+use crate::{Error, Result};
+
+/// Candidate triples combined into one (MASCOT's τ).
+const TAU: usize = 3;
+
+/// Parameters of MASCOT preprocessing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MascotConfig {
+    /// The OT extension under the triple multiplications.
+    pub ot: OtExtension,
+    /// Triples (and masks, and bits) made per batch: larger batches amortise the fixed rounds of
+    /// each batch; memory grows linearly (about 60 KiB per triple per peer while a batch runs).
+    pub batch: usize,
+}
+
+impl Default for MascotConfig {
+    fn default() -> Self {
+        Self { ot: OtExtension::SoftSpoken(4), batch: 2048 }
+    }
+}
+
+/// Counters of what MASCOT has produced.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MascotStats {
+    /// Triples generated (including ones still buffered).
+    pub triples: u64,
+    /// Input masks generated.
+    pub input_masks: u64,
+    /// Random bits generated.
+    pub bits: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Sender,
+    Receiver,
+}
+
+/// The order in which a party plays its two roles with each peer, identical on both ends of
+/// every pair (lower id sends first), so interactive OT runs never wait on each other in a cycle.
+fn schedule(me: PartyId, n: usize) -> Vec<(PartyId, Role)> {
+    let mut out = Vec::with_capacity(2 * n);
+    for peer in PartyId::all(n).filter(|p| *p != me) {
+        if me < peer {
+            out.push((peer, Role::Sender));
+            out.push((peer, Role::Receiver));
+        } else {
+            out.push((peer, Role::Receiver));
+            out.push((peer, Role::Sender));
+        }
+    }
+    out
+}
+
+struct PeerLinks<F> {
+    copee_send: CopeeSender<F>,
+    copee_recv: CopeeReceiver<F>,
+    cot_send: CotSender,
+    cot_send_tweak: u128,
+    cot_recv: CotReceiver,
+    cot_recv_tweak: u128,
+}
+
+/// One party's MASCOT preprocessing state. Every party must create it and draw from it with
+/// the same calls in the same order.
+pub struct Mascot<F: Field> {
+    me: PartyId,
+    n: usize,
+    alpha: F,
+    prg: Prg,
+    peers: Vec<Option<PeerLinks<F>>>,
+    config: MascotConfig,
+    triples: VecDeque<(F, F, F, F, F, F)>,
+    masks: Vec<VecDeque<(F, F, Option<F>)>>,
+    bits: VecDeque<(F, F)>,
+    stats: MascotStats,
+    #[cfg(feature = "test-faults")]
+    fault: Option<super::Fault>,
+}
+
+impl<F: Field> Mascot<F> {
+    /// Runs the one-time setup with every peer: a fresh MAC key share, base OTs for COPEe in both
+    /// directions, and OT-extension setup in both directions.
+    pub fn setup(ch: &mut dyn Channel, config: MascotConfig) -> Result<Self> {
+        if config.batch == 0 {
+            return Err(Error::Misuse("MASCOT batch size must be positive".into()));
+        }
+        let me = ch.party();
+        let n = ch.num_parties();
+        let mut prg = Prg::from_entropy();
+        let alpha = F::random(&mut prg);
+        let mut copee_send: Vec<Option<CopeeSender<F>>> = (0..n).map(|_| None).collect();
+        let mut copee_recv: Vec<Option<CopeeReceiver<F>>> = (0..n).map(|_| None).collect();
+        let mut cot_send: Vec<Option<CotSender>> = (0..n).map(|_| None).collect();
+        let mut cot_recv: Vec<Option<CotReceiver>> = (0..n).map(|_| None).collect();
+        for (peer, role) in schedule(me, n) {
+            let i = peer.index();
+            match role {
+                Role::Sender => {
+                    copee_send[i] = Some(CopeeSender::setup(ch, peer, &mut prg)?);
+                    cot_send[i] = Some(CotSender::setup(ch, peer, config.ot, &mut prg)?);
+                }
+                Role::Receiver => {
+                    copee_recv[i] = Some(CopeeReceiver::setup(ch, peer, alpha, &mut prg)?);
+                    cot_recv[i] = Some(CotReceiver::setup(ch, peer, config.ot, &mut prg)?);
+                }
+            }
+        }
+        let peers = copee_send
+            .into_iter()
+            .zip(copee_recv)
+            .zip(cot_send.into_iter().zip(cot_recv))
+            .map(|((cs, cr), (os, or))| match (cs, cr, os, or) {
+                (Some(copee_send), Some(copee_recv), Some(cot_send), Some(cot_recv)) => {
+                    Some(PeerLinks {
+                        copee_send,
+                        copee_recv,
+                        cot_send,
+                        cot_send_tweak: 0,
+                        cot_recv,
+                        cot_recv_tweak: 0,
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        Ok(Self {
+            me,
+            n,
+            alpha,
+            prg,
+            peers,
+            config,
+            triples: VecDeque::new(),
+            masks: (0..n).map(|_| VecDeque::new()).collect(),
+            bits: VecDeque::new(),
+            stats: MascotStats::default(),
+            #[cfg(feature = "test-faults")]
+            fault: None,
+        })
+    }
+
+    /// Makes this party cheat in the given way during preprocessing (tests only).
+    #[cfg(feature = "test-faults")]
+    pub fn inject_fault(&mut self, fault: super::Fault) {
+        self.fault = Some(fault);
+    }
+
+    #[cfg(feature = "test-faults")]
+    fn faulty(&self, f: super::Fault) -> bool {
+        self.fault == Some(f)
+    }
+
+    #[cfg(not(feature = "test-faults"))]
+    fn faulty(&self, _f: super::Fault) -> bool {
+        false
+    }
+
+    /// What has been produced so far.
+    pub fn stats(&self) -> MascotStats {
+        self.stats
+    }
+
+    fn links(&mut self, peer: PartyId) -> Result<&mut PeerLinks<F>> {
+        self.peers
+            .get_mut(peer.index())
+            .and_then(Option::as_mut)
+            .ok_or_else(|| Error::Misuse(format!("no MASCOT links to {peer}")))
+    }
+
+    /// Authenticates values: `mine` are this party's own values (empty when `only_owner` names
+    /// someone else). Returns, per owner, this party's authenticated shares of that owner's
+    /// values, after MASCOT's authentication check. `count` is the number of values per owner.
+    fn authenticate(
+        &mut self,
+        ch: &mut dyn Channel,
+        mine: &[F],
+        count: usize,
+        only_owner: Option<PartyId>,
+    ) -> Result<Vec<Shared<F>>> {
+        let owners: Vec<PartyId> = match only_owner {
+            Some(o) => vec![o],
+            None => PartyId::all(self.n).collect(),
+        };
+        let i_own = owners.contains(&self.me);
+        // One extra random value per owner hides the combination opened by the check.
+        let mut values = mine.to_vec();
+        if i_own {
+            if values.len() != count {
+                return Err(Error::Misuse("authenticate: wrong number of own values".into()));
+            }
+            values.push(F::random(&mut self.prg));
+        }
+        let tamper = self.faulty(super::Fault::MascotCopeeInconsistent);
+        let mut out: Vec<Shared<F>> = Vec::with_capacity(owners.len());
+        let mut own_macs = vec![F::ZERO; count + 1];
+        if i_own {
+            slice::add_scaled(&mut own_macs, self.alpha, &values);
+            let me = self.me;
+            for peer in PartyId::all(self.n).filter(|p| *p != me) {
+                let shares = self.links(peer)?.copee_send.extend(ch, &values, tamper)?;
+                slice::add_assign(&mut own_macs, &shares);
+            }
+        }
+        for &owner in &owners {
+            if owner == self.me {
+                out.push(Shared::from_parts(values.clone(), own_macs.clone()));
+            } else {
+                let macs = self.links(owner)?.copee_recv.extend(ch, count + 1)?;
+                out.push(Shared::from_parts(vec![F::ZERO; count + 1], macs));
+            }
+        }
+        // Check: open Σ_owners (Σ_j s_j·[x_j] + [x_extra]) and MAC-check it.
+        let seed = coin_toss(ch, &mut self.prg, "tessera/mascot/auth-check/coins")?;
+        let mut coeffs = F::random_vec(&mut Prg::from_seed(&seed), count);
+        coeffs.push(F::ONE);
+        let mut combo = Shared::from_parts(vec![F::ZERO], vec![F::ZERO]);
+        for s in &out {
+            combo = combo.add(&s.linear_combination(&coeffs)?)?;
+        }
+        let mut log = OpenedLog::default();
+        open_into(ch, &combo, &mut log)?;
+        mac_check(ch, &mut self.prg, self.alpha, &mut log).map_err(|e| match e {
+            Error::MacCheck => Error::AuthenticationCheck,
+            other => other,
+        })?;
+        out.iter().map(|s| s.slice(0..count)).collect()
+    }
+
+    /// Makes one batch of `m` checked triples and appends them to the buffer.
+    fn make_triples(&mut self, ch: &mut dyn Channel, m: usize) -> Result<()> {
+        let a = F::random_vec(&mut self.prg, m * TAU);
+        let b = F::random_vec(&mut self.prg, m);
+        let bh = F::random_vec(&mut self.prg, m);
+        // Sender groups: (b_p, b̂_p) for each of the receiver's τ scalars of triple p.
+        let groups: Vec<F> = (0..m * TAU).flat_map(|i| [b[i / TAU], bh[i / TAU]]).collect();
+        // cross[2i], cross[2i+1]: shares of a_i·b and a_i·b̂ summed over all pairs.
+        let mut cross = vec![F::ZERO; 2 * m * TAU];
+        for (peer, role) in schedule(self.me, self.n) {
+            let links = self.links(peer)?;
+            let shares = match role {
+                Role::Sender => multiply_send(
+                    ch,
+                    peer,
+                    &mut links.cot_send,
+                    &mut links.cot_send_tweak,
+                    &groups,
+                    2,
+                )?,
+                Role::Receiver => multiply_receive(
+                    ch,
+                    peer,
+                    &mut links.cot_recv,
+                    &mut links.cot_recv_tweak,
+                    &a,
+                    2,
+                )?,
+            };
+            slice::add_assign(&mut cross, &shares);
+        }
+        let offset = if self.faulty(super::Fault::MascotTripleOffset) { F::ONE } else { F::ZERO };
+        // Combine the τ candidates with public random coefficients.
+        let seed = coin_toss(ch, &mut self.prg, "tessera/mascot/combine/coins")?;
+        let r = F::random_vec(&mut Prg::from_seed(&seed), m * TAU);
+        let mut own = vec![F::ZERO; 5 * m];
+        for p in 0..m {
+            let (mut ca, mut cc, mut cch) = (F::ZERO, F::ZERO, F::ZERO);
+            for j in 0..TAU {
+                let i = p * TAU + j;
+                ca += r[i] * a[i];
+                cc += r[i] * (a[i] * b[p] + cross[2 * i] + offset);
+                cch += r[i] * (a[i] * bh[p] + cross[2 * i + 1]);
+            }
+            own[p] = ca;
+            own[m + p] = b[p];
+            own[2 * m + p] = cc;
+            own[3 * m + p] = bh[p];
+            own[4 * m + p] = cch;
+        }
+        let per_owner = self.authenticate(ch, &own, 5 * m, None)?;
+        let mut all = Shared::from_parts(vec![F::ZERO; 5 * m], vec![F::ZERO; 5 * m]);
+        for s in &per_owner {
+            all = all.add(s)?;
+        }
+        let [ta, tb, tc, tbh, tch] = [0, 1, 2, 3, 4].map(|k| all.slice(k * m..(k + 1) * m));
+        let (ta, tb, tc, tbh, tch) = (ta?, tb?, tc?, tbh?, tch?);
+        // Sacrifice (a, b̂, ĉ) to check (a, b, c).
+        let seed = coin_toss(ch, &mut self.prg, "tessera/mascot/sacrifice/coins")?;
+        let s = F::random_vec(&mut Prg::from_seed(&seed), m);
+        let mut log = OpenedLog::default();
+        let rho_sh = tb.mul_public(&s)?.sub(&tbh)?;
+        let rho = open_into(ch, &rho_sh, &mut log)?;
+        let z_sh = tc.mul_public(&s)?.sub(&tch)?.sub(&ta.mul_public(&rho)?)?;
+        let z = open_into(ch, &z_sh, &mut log)?;
+        mac_check(ch, &mut self.prg, self.alpha, &mut log)?;
+        if z.iter().any(|v| *v != F::ZERO) {
+            return Err(Error::Sacrifice);
+        }
+        for p in 0..m {
+            self.triples.push_back((
+                ta.value[p],
+                ta.mac[p],
+                tb.value[p],
+                tb.mac[p],
+                tc.value[p],
+                tc.mac[p],
+            ));
+        }
+        self.stats.triples += m as u64;
+        Ok(())
+    }
+
+    fn take_triples(&mut self, ch: &mut dyn Channel, n: usize) -> Result<Triples<F>> {
+        while self.triples.len() < n {
+            let m = self.config.batch.max(n - self.triples.len()).min(self.config.batch * 4);
+            self.make_triples(ch, m)?;
+        }
+        let mut t = Triples { a: Shared::empty(), b: Shared::empty(), c: Shared::empty() };
+        for (av, am, bv, bm, cv, cm) in self.triples.drain(..n) {
+            t.a.value.push(av);
+            t.a.mac.push(am);
+            t.b.value.push(bv);
+            t.b.mac.push(bm);
+            t.c.value.push(cv);
+            t.c.mac.push(cm);
+        }
+        Ok(t)
+    }
+
+    fn make_masks(&mut self, ch: &mut dyn Channel, owner: PartyId, m: usize) -> Result<()> {
+        let clear = if owner == self.me { F::random_vec(&mut self.prg, m) } else { Vec::new() };
+        let shares = self.authenticate(ch, &clear, m, Some(owner))?;
+        let s = shares.into_iter().next().ok_or_else(|| Error::Misuse("no owner".into()))?;
+        let queue = &mut self.masks[owner.index()];
+        for p in 0..m {
+            queue.push_back((s.value[p], s.mac[p], clear.get(p).copied()));
+        }
+        self.stats.input_masks += m as u64;
+        Ok(())
+    }
+
+    fn make_bits(&mut self, ch: &mut dyn Channel, m: usize) -> Result<()> {
+        // [r] from fresh triples' a, squared with a second triple batch (Beaver).
+        let t1 = self.take_triples(ch, m)?;
+        let t2 = self.take_triples(ch, m)?;
+        let r = t1.a;
+        let mut log = OpenedLog::default();
+        let de_sh = Shared::concat(&[&r.sub(&t2.a)?, &r.sub(&t2.b)?]);
+        let de = open_into(ch, &de_sh, &mut log)?;
+        let (d, e) = de.split_at(m);
+        let first = self.me.index() == 0;
+        let prod: Vec<F> = d.iter().zip(e).map(|(d, e)| *d * *e).collect();
+        let sq = t2.c.add(&t2.b.mul_public(d)?)?.add(&t2.a.mul_public(e)?)?;
+        let sq = sq.add_public(&prod, self.alpha, first)?;
+        let squares = open_into(ch, &sq, &mut log)?;
+        mac_check(ch, &mut self.prg, self.alpha, &mut log)?;
+        let two_inv = F::from_u64(2)
+            .inverse()
+            .ok_or_else(|| Error::Misuse("field of characteristic 2".into()))?;
+        for (p, square) in squares.iter().enumerate() {
+            // r = 0 happens with probability 1/p; such a slot is skipped.
+            let Some(root) = square.sqrt() else { return Err(Error::MacCheck) };
+            let Some(inv) = root.inverse() else { continue };
+            let k = inv * two_inv;
+            // bit = (r/t + 1)/2 = k·r + 1/2
+            let v = r.value[p] * k + if first { two_inv } else { F::ZERO };
+            let mac = r.mac[p] * k + self.alpha * two_inv;
+            self.bits.push_back((v, mac));
+        }
+        self.stats.bits += m as u64;
+        Ok(())
+    }
+}
+
+/// Opens `x` to all parties and records it (with this party's MAC shares) for a later check.
+pub(crate) fn open_into<F: Field>(
+    ch: &mut dyn Channel,
+    x: &Shared<F>,
+    log: &mut OpenedLog<F>,
+) -> Result<Vec<F>> {
+    ch.broadcast(&F::encode_slice(&x.value))?;
+    let mut total = x.value.clone();
+    for peer in ch.peers() {
+        let theirs = F::decode_exact(&ch.recv(peer)?, x.len())?;
+        slice::add_assign(&mut total, &theirs);
+    }
+    log.record(&total, &x.mac);
+    Ok(total)
+}
+
+impl<F: Field> Preprocessing<F> for Mascot<F> {
+    fn mac_key_share(&self) -> F {
+        self.alpha
+    }
+
+    fn triples(&mut self, ch: &mut dyn Channel, n: usize) -> Result<Triples<F>> {
+        self.take_triples(ch, n)
+    }
+
+    fn input_masks(
+        &mut self,
+        ch: &mut dyn Channel,
+        owner: PartyId,
+        n: usize,
+    ) -> Result<InputMasks<F>> {
+        if owner.index() >= self.n {
+            return Err(Error::Misuse(format!("no party {owner}")));
+        }
+        while self.masks[owner.index()].len() < n {
+            let need = n - self.masks[owner.index()].len();
+            let m = self.config.batch.max(need).min(self.config.batch * 4);
+            self.make_masks(ch, owner, m)?;
+        }
+        let mut shares = Shared::empty();
+        let mut clear = Vec::new();
+        for (v, mac, c) in self.masks[owner.index()].drain(..n) {
+            shares.value.push(v);
+            shares.mac.push(mac);
+            if let Some(c) = c {
+                clear.push(c);
+            }
+        }
+        let clear = (owner == self.me).then_some(clear);
+        Ok(InputMasks { shares, clear })
+    }
+
+    fn bits(&mut self, ch: &mut dyn Channel, n: usize) -> Result<Shared<F>> {
+        while self.bits.len() < n {
+            let m = self.config.batch.max(n - self.bits.len()).min(self.config.batch * 4);
+            self.make_bits(ch, m)?;
+        }
+        let mut out = Shared::empty();
+        for (v, mac) in self.bits.drain(..n) {
+            out.value.push(v);
+            out.mac.push(mac);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,21 @@
+//! SPDZ: arithmetic MPC with information-theoretic MACs, secure against a malicious majority.
+//!
+//! - [`Shared`]: authenticated shares of a vector;
+//! - [`Session`]: the online phase (input, linear ops, multiplication, checked output);
+//! - [`Preprocessing`]: what the online phase consumes, made by [`Mascot`] (OT-based, secure) or
+//!   by [`insecure_dealer`] (tests and online-only benchmarks).
+
+#[doc(hidden)]
+pub mod fault;
+mod mac_check;
+pub mod mascot;
+mod online;
+mod prep;
+mod shares;
+
+#[doc(hidden)]
+pub use fault::Fault;
+pub use mascot::{Mascot, MascotConfig, MascotStats, OtExtension};
+pub use online::Session;
+pub use prep::{InputMasks, Preprocessing, Triples, insecure_dealer};
+pub use shares::Shared;

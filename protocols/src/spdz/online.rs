@@ -1,0 +1,292 @@
+//! The SPDZ online phase: input, linear operations, Beaver multiplication, checked output.
+//!
+//! Damgård–Pastro–Smart–Zakarias, "Multiparty computation from somewhat homomorphic encryption"
+//! (CRYPTO 2012), §4 (online phase), with the MAC check of DKLPSS (ESORICS 2013) batched over all
+//! values opened since the last check. Secure against a malicious majority: a cheating party
+//! cannot change a result without failing the MAC check except with probability about 2/p, and
+//! no result is released before every value opened so far has been checked.
+
+use tessera_mpc::{Channel, Field, PartyId, Prg};
+
+use super::mac_check::{OpenedLog, mac_check};
+use super::prep::Preprocessing;
+use super::{Shared, Triples};
+use crate::{Error, Result};
+
+/// Opened values are checked automatically once this many await a check, bounding memory.
+const AUTO_CHECK_AFTER: usize = 1 << 22;
+
+/// One party's side of a SPDZ computation.
+///
+/// Every party runs the same program on its own session; calls must match across parties
+/// (same operations, same order, same lengths). The first failed check aborts the session for
+/// good: later calls return [`Error::Aborted`].
+pub struct Session<'a, F: Field, P: Preprocessing<F>> {
+    ch: &'a mut dyn Channel,
+    prep: P,
+    alpha_i: F,
+    prg: Prg,
+    log: OpenedLog<F>,
+    aborted: bool,
+    #[cfg(feature = "test-faults")]
+    fault: Option<super::Fault>,
+}
+
+impl<'a, F: Field, P: Preprocessing<F>> Session<'a, F, P> {
+    /// A session over `ch` that draws its preprocessing from `prep`.
+    pub fn new(ch: &'a mut dyn Channel, prep: P) -> Self {
+        let alpha_i = prep.mac_key_share();
+        Self {
+            ch,
+            prep,
+            alpha_i,
+            prg: Prg::from_entropy(),
+            log: OpenedLog::default(),
+            aborted: false,
+            #[cfg(feature = "test-faults")]
+            fault: None,
+        }
+    }
+
+    /// Makes this party cheat in the given way (tests only).
+    #[cfg(feature = "test-faults")]
+    pub fn inject_fault(&mut self, fault: super::Fault) {
+        self.fault = Some(fault);
+    }
+
+    #[cfg(feature = "test-faults")]
+    fn faulty(&self, f: super::Fault) -> bool {
+        self.fault == Some(f)
+    }
+
+    #[cfg(not(feature = "test-faults"))]
+    fn faulty(&self, _f: super::Fault) -> bool {
+        false
+    }
+
+    /// This party's id.
+    pub fn party(&self) -> PartyId {
+        self.ch.party()
+    }
+
+    /// The number of parties.
+    pub fn num_parties(&self) -> usize {
+        self.ch.num_parties()
+    }
+
+    /// The channel's traffic so far.
+    pub fn stats(&self) -> tessera_mpc::ChannelStats {
+        self.ch.stats()
+    }
+
+    /// The preprocessing source (for statistics).
+    pub fn preprocessing(&self) -> &P {
+        &self.prep
+    }
+
+    fn guard(&self) -> Result<()> {
+        if self.aborted { Err(Error::Aborted) } else { Ok(()) }
+    }
+
+    /// Marks the session aborted if `r` is an error, so nothing is output after a failure.
+    fn watch<T>(&mut self, r: Result<T>) -> Result<T> {
+        if r.is_err() {
+            self.aborted = true;
+        }
+        r
+    }
+
+    /// Secret-shares `values` held by `owner` (`None` on every other party), `n` of them.
+    pub fn input(&mut self, owner: PartyId, values: Option<&[F]>, n: usize) -> Result<Shared<F>> {
+        self.guard()?;
+        let r = self.input_inner(owner, values, n);
+        self.watch(r)
+    }
+
+    fn input_inner(&mut self, owner: PartyId, values: Option<&[F]>, n: usize) -> Result<Shared<F>> {
+        if owner.index() >= self.num_parties() {
+            return Err(Error::Misuse(format!("no party {owner}")));
+        }
+        let masks = self.prep.input_masks(self.ch, owner, n)?;
+        let eps = if owner == self.party() {
+            let (values, r) = match (values, masks.clear.as_ref()) {
+                (Some(v), Some(r)) if v.len() == n && r.len() == n => (v, r),
+                _ => return Err(Error::Misuse(format!("the owner must supply {n} input values"))),
+            };
+            let eps: Vec<F> = values.iter().zip(r).map(|(x, r)| *x - *r).collect();
+            let msg = F::encode_slice(&eps);
+            let peers = self.ch.peers();
+            let last_peer = peers.last().copied();
+            for peer in peers {
+                if self.faulty(super::Fault::InputEquivocation) && Some(peer) == last_peer {
+                    let mut lie = eps.clone();
+                    if let Some(first) = lie.first_mut() {
+                        *first += F::ONE;
+                    }
+                    self.ch.send(peer, &F::encode_slice(&lie))?;
+                } else {
+                    self.ch.send(peer, &msg)?;
+                }
+            }
+            self.log.record_broadcast(owner.index(), &msg);
+            eps
+        } else {
+            let msg = self.ch.recv(owner)?;
+            let eps = F::decode_exact(&msg, n)?;
+            self.log.record_broadcast(owner.index(), &msg);
+            eps
+        };
+        masks.shares.add_public(&eps, self.alpha_i, self.party().index() == 0)
+    }
+
+    /// `[x + c]` for public `c`.
+    pub fn add_public(&self, x: &Shared<F>, c: &[F]) -> Result<Shared<F>> {
+        x.add_public(c, self.alpha_i, self.party().index() == 0)
+    }
+
+    /// Opens `x` to every party without checking its MAC yet (the value is logged for the next
+    /// check). Only for values that are masked or will be checked before anything is output.
+    pub(crate) fn open_unchecked(&mut self, x: &Shared<F>) -> Result<Vec<F>> {
+        self.guard()?;
+        let r = self.open_inner(x);
+        self.watch(r)
+    }
+
+    fn open_inner(&mut self, x: &Shared<F>) -> Result<Vec<F>> {
+        let mut mine = x.value.clone();
+        if let (true, Some(v)) = (self.faulty(super::Fault::OpenShareOffset), mine.first_mut()) {
+            *v += F::ONE;
+        }
+        self.ch.broadcast(&F::encode_slice(&mine))?;
+        let mut total = mine;
+        for peer in self.ch.peers() {
+            let theirs = F::decode_exact(&self.ch.recv(peer)?, x.len())?;
+            tessera_mpc::field::slice::add_assign(&mut total, &theirs);
+        }
+        let mut macs = x.mac.clone();
+        if let (true, Some(m)) = (self.faulty(super::Fault::OpenMacOffset), macs.first_mut()) {
+            *m += F::ONE;
+        }
+        self.log.record(&total, &macs);
+        if self.log.pending() > AUTO_CHECK_AFTER {
+            mac_check(self.ch, &mut self.prg, self.alpha_i, &mut self.log)?;
+        }
+        Ok(total)
+    }
+
+    /// Checks every value opened so far; aborts the session if any was tampered with.
+    pub fn check(&mut self) -> Result<()> {
+        self.guard()?;
+        let r = mac_check(self.ch, &mut self.prg, self.alpha_i, &mut self.log);
+        self.watch(r)
+    }
+
+    /// Opens `x` to every party after checking all earlier openings, then checks `x` itself.
+    pub fn output(&mut self, x: &Shared<F>) -> Result<Vec<F>> {
+        self.check()?;
+        let y = self.open_unchecked(x)?;
+        self.check()?;
+        Ok(y)
+    }
+
+    /// Opens `x` to `recipient` only: everyone opens `x + r` for a mask `r` that only the
+    /// recipient knows (checked like any output), and the recipient removes `r`.
+    pub fn output_to(&mut self, x: &Shared<F>, recipient: PartyId) -> Result<Option<Vec<F>>> {
+        self.guard()?;
+        let masks = self.prep.input_masks(self.ch, recipient, x.len());
+        let masks = self.watch(masks)?;
+        let masked = x.add(&masks.shares)?;
+        let y = self.output(&masked)?;
+        Ok(masks.clear.map(|r| y.iter().zip(&r).map(|(y, r)| *y - *r).collect()))
+    }
+
+    /// `[x·y]` element-wise, one round (Beaver's trick with one triple per element).
+    pub fn mul(&mut self, x: &Shared<F>, y: &Shared<F>) -> Result<Shared<F>> {
+        self.guard()?;
+        if x.len() != y.len() {
+            return Err(Error::Misuse(format!("mul of lengths {} and {}", x.len(), y.len())));
+        }
+        let t = self.prep.triples(self.ch, x.len());
+        let t = self.watch(t)?;
+        self.mul_with_triples(x, y, t)
+    }
+
+    /// Beaver multiplication with triples drawn earlier (to keep preprocessing out of a timed
+    /// online phase). The triples must come from this session's preprocessing.
+    pub fn mul_with_triples(
+        &mut self,
+        x: &Shared<F>,
+        y: &Shared<F>,
+        mut t: Triples<F>,
+    ) -> Result<Shared<F>> {
+        if self.faulty(super::Fault::TripleOffset) {
+            t.c.value.iter_mut().for_each(|c| *c += F::ONE);
+        }
+        let n = x.len();
+        let d = x.sub(&t.a)?;
+        let e = y.sub(&t.b)?;
+        let de = self.open_unchecked(&Shared::concat(&[&d, &e]))?;
+        let (d, e) = de.split_at(n);
+        // z = c + d·[b] + e·[a] + d·e
+        let mut z = t.c.add(&t.b.mul_public(d)?)?.add(&t.a.mul_public(e)?)?;
+        let de_prod: Vec<F> = d.iter().zip(e).map(|(d, e)| *d * *e).collect();
+        z = self.add_public(&z, &de_prod)?;
+        Ok(z)
+    }
+
+    /// `n` shared uniformly random bits.
+    pub fn random_bits(&mut self, n: usize) -> Result<Shared<F>> {
+        self.guard()?;
+        let r = self.prep.bits(self.ch, n);
+        self.watch(r)
+    }
+
+    /// `n` shared uniformly random field elements nobody knows (the `a` of fresh triples).
+    pub fn random_values(&mut self, n: usize) -> Result<Shared<F>> {
+        self.guard()?;
+        let r = self.prep.triples(self.ch, n).map(|t| t.a);
+        self.watch(r)
+    }
+
+    /// The inner product `[Σ x_i·y_i]` (one round, n triples).
+    pub fn dot(&mut self, x: &Shared<F>, y: &Shared<F>) -> Result<Shared<F>> {
+        Ok(self.mul(x, y)?.sum())
+    }
+
+    /// The product of an `m×k` and a `k×n` matrix, row-major (one round, m·k·n triples; matrix
+    /// triples will bring this to O(mn + mk + kn) communication).
+    pub fn matmul(
+        &mut self,
+        a: &Shared<F>,
+        b: &Shared<F>,
+        (m, k, n): (usize, usize, usize),
+    ) -> Result<Shared<F>> {
+        if a.len() != m * k || b.len() != k * n {
+            return Err(Error::Misuse(format!(
+                "matmul of {} and {} elements as {m}×{k} by {k}×{n}",
+                a.len(),
+                b.len()
+            )));
+        }
+        let mut left = Shared::empty();
+        let mut right = Shared::empty();
+        for i in 0..m {
+            for j in 0..n {
+                for l in 0..k {
+                    left.value.push(a.value[i * k + l]);
+                    left.mac.push(a.mac[i * k + l]);
+                    right.value.push(b.value[l * n + j]);
+                    right.mac.push(b.mac[l * n + j]);
+                }
+            }
+        }
+        let prod = self.mul(&left, &right)?;
+        let mut out = Shared::empty();
+        for cell in 0..m * n {
+            let s = prod.slice(cell * k..(cell + 1) * k)?.sum();
+            out.value.extend(s.value);
+            out.mac.extend(s.mac);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,133 @@
+//! What the online phase consumes: multiplication triples, input masks and random bits, all
+//! authenticated under the session's MAC key.
+//!
+//! [`Preprocessing`] is the seam between offline and online: [`super::Mascot`] produces the
+//! material with OT-based MASCOT, and the test-only [`insecure_dealer`] derives it from a seed
+//! every party knows (so the online phase can be tested and benchmarked on its own).
+
+use tessera_mpc::{Channel, Field, PartyId};
+
+use super::Shared;
+use crate::Result;
+
+/// Authenticated triples `[a], [b], [c]` with `c = a·b`, element-wise.
+#[derive(Clone, Debug)]
+pub struct Triples<F> {
+    /// Shares of the random `a`.
+    pub a: Shared<F>,
+    /// Shares of the random `b`.
+    pub b: Shared<F>,
+    /// Shares of `c = a·b`.
+    pub c: Shared<F>,
+}
+
+/// Authenticated random masks `[r]` whose values only their owner knows.
+#[derive(Clone, Debug)]
+pub struct InputMasks<F> {
+    /// Shares of the masks.
+    pub shares: Shared<F>,
+    /// The masks in the clear, for the owner only.
+    pub clear: Option<Vec<F>>,
+}
+
+/// A source of preprocessing material. Every party must make the same calls in the same order.
+pub trait Preprocessing<F: Field> {
+    /// This party's share α_i of the global MAC key.
+    fn mac_key_share(&self) -> F;
+
+    /// `n` multiplication triples.
+    fn triples(&mut self, ch: &mut dyn Channel, n: usize) -> Result<Triples<F>>;
+
+    /// `n` input masks owned by `owner`.
+    fn input_masks(
+        &mut self,
+        ch: &mut dyn Channel,
+        owner: PartyId,
+        n: usize,
+    ) -> Result<InputMasks<F>>;
+
+    /// `n` uniformly random shared bits.
+    fn bits(&mut self, ch: &mut dyn Channel, n: usize) -> Result<Shared<F>>;
+}
+
+pub mod insecure_dealer {
+    //! **Insecure**: preprocessing derived from a seed that every party knows.
+    //!
+    //! Every party expands the same seed into the full sharing of the MAC key and of all triples,
+    //! masks and bits, and keeps its own share. Anyone with the seed knows every secret, so this
+    //! protects nothing; it exists so the online phase can be tested and benchmarked apart from
+    //! MASCOT (as MP-SPDZ's "fake" offline phase does).
+
+    use tessera_mpc::{Channel, Field, PartyId, Prg, Seed};
+
+    use super::{InputMasks, Preprocessing, Triples};
+    use crate::Result;
+    use crate::spdz::Shared;
+
+    /// The insecure seeded dealer. See the module docs.
+    pub struct InsecureDealer<F> {
+        me: usize,
+        n: usize,
+        prg: Prg,
+        alpha: Vec<F>,
+    }
+
+    impl<F: Field> InsecureDealer<F> {
+        /// A dealer for party `me` of `n`, from the seed all parties share.
+        pub fn new(seed: &Seed, me: PartyId, n: usize) -> Self {
+            let mut prg = Prg::from_seed(seed);
+            let alpha = F::random_vec(&mut prg, n);
+            Self { me: me.index(), n, prg, alpha }
+        }
+
+        /// Shares of `values` for every party; returns this party's.
+        fn share(&mut self, values: &[F]) -> Shared<F> {
+            let key: F = self.alpha.iter().copied().sum();
+            let mut mine = Shared::empty();
+            for &v in values {
+                let shares = F::random_vec(&mut self.prg, self.n - 1);
+                let macs = F::random_vec(&mut self.prg, self.n - 1);
+                let last_v = v - shares.iter().copied().sum::<F>();
+                let last_m = key * v - macs.iter().copied().sum::<F>();
+                let (sv, sm) = if self.me + 1 == self.n {
+                    (last_v, last_m)
+                } else {
+                    (shares[self.me], macs[self.me])
+                };
+                mine.value.push(sv);
+                mine.mac.push(sm);
+            }
+            mine
+        }
+    }
+
+    impl<F: Field> Preprocessing<F> for InsecureDealer<F> {
+        fn mac_key_share(&self) -> F {
+            self.alpha[self.me]
+        }
+
+        fn triples(&mut self, _ch: &mut dyn Channel, n: usize) -> Result<Triples<F>> {
+            let a = F::random_vec(&mut self.prg, n);
+            let b = F::random_vec(&mut self.prg, n);
+            let c: Vec<F> = a.iter().zip(&b).map(|(x, y)| *x * *y).collect();
+            Ok(Triples { a: self.share(&a), b: self.share(&b), c: self.share(&c) })
+        }
+
+        fn input_masks(
+            &mut self,
+            _ch: &mut dyn Channel,
+            owner: PartyId,
+            n: usize,
+        ) -> Result<InputMasks<F>> {
+            let r = F::random_vec(&mut self.prg, n);
+            let shares = self.share(&r);
+            Ok(InputMasks { shares, clear: (owner.index() == self.me).then_some(r) })
+        }
+
+        fn bits(&mut self, _ch: &mut dyn Channel, n: usize) -> Result<Shared<F>> {
+            let bits: Vec<F> =
+                (0..n).map(|_| F::from_u64(u64::from(self.prg.next_bool()))).collect();
+            Ok(self.share(&bits))
+        }
+    }
+}
