@@ -60,6 +60,11 @@ impl SnpEvidence {
         &self.report
     }
 
+    /// The VCEK certificate (DER).
+    pub fn vcek_der(&self) -> &[u8] {
+        &self.vcek_der
+    }
+
     /// The product the evidence claims to come from.
     pub fn product(&self) -> AmdProduct {
         self.product

@@ -49,6 +49,11 @@ impl DcapEvidence {
     pub fn quote(&self) -> &[u8] {
         &self.quote
     }
+
+    /// The collateral in its JSON form (as accepted by [`new`](Self::new)).
+    pub fn collateral_json(&self) -> Result<Vec<u8>> {
+        serde_json::to_vec(&self.collateral).map_err(|e| TeeError::malformed("DCAP collateral", e))
+    }
 }
 
 const TEE_TYPE_SGX: u32 = 0x0000_0000;

@@ -89,7 +89,7 @@ pub use claims::{
     Assurance, Claims, Measurement, Platform, SnpTcb, TcbClaim, TcbStatus, VerificationTime,
 };
 pub use error::{Result, TeeError};
-pub use evidence::{DcapEvidence, Evidence, SnpEvidence};
+pub use evidence::{DcapEvidence, Evidence, MAX_EVIDENCE_LEN, SnpEvidence};
 pub use policy::{
     AmdProduct, AmdRootChain, Policy, SgxIdentity, SnpIdentity, TcbException, TdxIdentity,
 };
