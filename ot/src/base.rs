@@ -46,13 +46,13 @@ fn decode_point(bytes: &[u8]) -> Result<RistrettoPoint> {
     c.decompress().ok_or(Error::InvalidPoint)
 }
 
-fn key(i: usize, a: &CompressedRistretto, b: &[u8], shared: &RistrettoPoint) -> u128 {
+fn key(i: usize, a: &CompressedRistretto, b: &[u8], shared: &CompressedRistretto) -> u128 {
     let mut h = Sha256::new();
     h.update(b"tessera/ot/base/key/v1");
     h.update((i as u64).to_le_bytes());
     h.update(a.as_bytes());
     h.update(b);
-    h.update(shared.compress().as_bytes());
+    h.update(shared.as_bytes());
     let d: [u8; 32] = h.finalize().into();
     let mut k = [0u8; 16];
     k.copy_from_slice(&d[..16]);
@@ -90,21 +90,30 @@ pub fn send<C: Channel + ?Sized>(
     first.extend_from_slice(z.as_bytes());
     ch.send(peer, &first)?;
 
-    let a_a = a * big_a;
+    // Compressing costs an inversion; halve the exponent and let dalek's batched
+    // double-and-compress share one inversion per piece.
+    let mut a_half = a * Scalar::from(2u64).invert();
+    a.zeroize();
+    let a_half_a = a_half * big_a;
     let mut out = Vec::with_capacity(n);
+    let mut points = Vec::with_capacity(2 * PIECE);
     let mut done = 0;
     while done < n {
         let m = PIECE.min(n - done);
         let msg = recv_exact(ch, peer, 32 * m)?;
-        for (j, enc) in msg.chunks_exact(32).enumerate() {
-            let b = decode_point(enc)?;
-            let ab = a * b;
-            let i = done + j;
-            out.push([key(i, &a_c, enc, &ab), key(i, &a_c, enc, &(ab - a_a))]);
+        points.clear();
+        for enc in msg.chunks_exact(32) {
+            let half = a_half * decode_point(enc)?;
+            points.push(half);
+            points.push(half - a_half_a);
+        }
+        let shared = RistrettoPoint::double_and_compress_batch(&points);
+        for (j, (enc, pair)) in msg.chunks_exact(32).zip(shared.chunks_exact(2)).enumerate() {
+            out.push([key(done + j, &a_c, enc, &pair[0]), key(done + j, &a_c, enc, &pair[1])]);
         }
         done += m;
     }
-    a.zeroize();
+    a_half.zeroize();
     Ok(out)
 }
 
@@ -132,23 +141,32 @@ pub fn receive<C: Channel + ?Sized>(
         return Err(Error::InvalidProof);
     }
 
-    // b·A for many b: a precomputed table for A pays for itself within a few OTs.
+    // b·A for many b: a precomputed table for A pays for itself within a few OTs. Points are
+    // computed halved (with b/2 and A/2) so one batched double-and-compress per piece yields
+    // the encodings of B_i and b_i·A with a single shared inversion.
     let table_a = RistrettoBasepointTable::create(&big_a);
+    let inv2 = Scalar::from(2u64).invert();
+    let a_half = inv2 * big_a;
     let mut out = Vec::with_capacity(n);
     let mut msg = Vec::with_capacity(32 * PIECE);
-    for (i, &choice) in choices.iter().enumerate() {
-        let mut b = random_scalar(prg);
-        let bg = &b * RISTRETTO_BASEPOINT_TABLE;
-        let big_b =
-            RistrettoPoint::conditional_select(&bg, &(bg + big_a), Choice::from(u8::from(choice)));
-        let enc = big_b.compress();
-        msg.extend_from_slice(enc.as_bytes());
-        out.push(key(i, &a_c, enc.as_bytes(), &(&b * &table_a)));
-        b.zeroize();
-        if msg.len() == 32 * PIECE || i + 1 == n {
-            ch.send(peer, &msg)?;
-            msg.clear();
+    let mut points = Vec::with_capacity(2 * PIECE);
+    for (p, piece) in choices.chunks(PIECE).enumerate() {
+        points.clear();
+        for &choice in piece {
+            let mut b_half = random_scalar(prg) * inv2;
+            let bg = &b_half * RISTRETTO_BASEPOINT_TABLE;
+            let chosen = Choice::from(u8::from(choice));
+            points.push(RistrettoPoint::conditional_select(&bg, &(bg + a_half), chosen));
+            points.push(&b_half * &table_a);
+            b_half.zeroize();
         }
+        let enc = RistrettoPoint::double_and_compress_batch(&points);
+        msg.clear();
+        for (j, pair) in enc.chunks_exact(2).enumerate() {
+            msg.extend_from_slice(pair[0].as_bytes());
+            out.push(key(p * PIECE + j, &a_c, pair[0].as_bytes(), &pair[1]));
+        }
+        ch.send(peer, &msg)?;
     }
     Ok(out)
 }

@@ -7,11 +7,12 @@
 //! both `k_j^0, k_j^1`. For each chunk of rows, the receiver sends the columns
 //! `u^j = G(k_j^0) ⊕ G(k_j^1) ⊕ r` (128 bits per OT), keeps `t^j = G(k_j^0)`, and the sender sets
 //! `q^j = G(k_j^{Δ_j}) ⊕ Δ_j·u^j = t^j ⊕ Δ_j·r`; rows then satisfy `t_i = q_i ⊕ r_i·Δ`. `G` is
-//! AES-128-CTR. The check and the output hashing are in [`crate::ext`].
+//! AES-128-CTR. The consistency check and the output hashing are shared with SoftSpokenOT
+//! (module `ext`).
 //!
 //! Security: malicious sender and receiver, κ = 128 computational, σ = 64 statistical for the
 //! check (KOS15, Theorem 1), given maliciously secure base OTs. Communication: 128 bits per OT
-//! (plus 256 bits per OT for chosen messages), plus [`crate::ext::PAD_ROWS`] rows and 1 KiB
+//! (plus 256 bits per OT for chosen messages), plus 256 padding rows and 112 bytes
 //! per call.
 //!
 //! ```

@@ -4,7 +4,7 @@
 //! Model" (CRYPTO 2022): the small-field VOLE from (2^k − 1)-out-of-2^k OT (Figure 7, the
 //! `Σ_x x·G(s_x)` construction), the repetition-code subspace VOLE that turns 128/k such VOLEs
 //! into correlated OT, and the malicious consistency check of §5, which is KOS15's check
-//! (implemented in [`crate::ext`]).
+//! (shared with KOS in module `ext`).
 //!
 //! Parameter k ∈ {2, 4, 8}. The 128 base OTs ([`crate::base`]) are grouped into 128/k blocks of
 //! k; in each block the receiver (who knows every leaf) builds a GGM tree with 2^k leaves and

@@ -67,21 +67,50 @@ fn total_rows(n: usize) -> usize {
 }
 
 /// `(Σ χ_i·rows_i, Σ_{bit_i = 1} χ_i)` with the χ_i expanded from `seed`.
+///
+/// Done without a field multiplication per row: the χ matrix is drawn column by column (bit `k`
+/// of every χ_i from one PRG stream, 16 random bytes per row as before, so the χ_i stay uniform
+/// and independent), and by bilinearity `Σ_i χ_i·q_i = Σ_k x^k·R_k` with
+/// `R_k = Σ_{i: χ_i[k] = 1} q_i`. The `R_k` are sums over subsets of rows, computed eight rows
+/// at a time with a 256-entry table of their XOR combinations (the "method of four Russians");
+/// the final 128 field products are negligible. `rows.len()` must be a multiple of 8.
 fn check_sums(rows: &[u128], bits: Option<&[u8]>, seed: u128) -> (u128, u128) {
+    const GROUPS: usize = 1024;
     let mut prg = Prg::from_seed(&Seed(seed.to_le_bytes()));
-    let mut chi = vec![0u8; 16 * 1024];
-    let (mut acc, mut x) = (0u128, 0u128);
-    for (c, block) in rows.chunks(1024).enumerate() {
-        prg.fill_bytes(&mut chi[..16 * block.len()]);
-        for (j, row) in block.iter().enumerate() {
-            let chi_i = load(&chi, j);
-            acc ^= gf_mul(chi_i, *row);
-            if let Some(bits) = bits {
-                x ^= chi_i & mask128(bit(bits, c * 1024 + j));
+    // Byte `k` of group `g`: bits χ_{8g..8g+8}[k].
+    let mut chi = vec![0u8; 128 * GROUPS];
+    let mut sums = [0u128; 128];
+    let mut parity = [0u8; 128];
+    let mut table = [0u128; 256];
+    for (g, eight) in rows.chunks_exact(8).enumerate() {
+        if g % GROUPS == 0 {
+            prg.fill_bytes(&mut chi);
+        }
+        let c = &chi[128 * (g % GROUPS)..128 * (g % GROUPS + 1)];
+        for (i, row) in eight.iter().enumerate() {
+            let (lo, hi) = table.split_at_mut(1 << i);
+            for (h, l) in hi[..1 << i].iter_mut().zip(lo.iter()) {
+                *h = l ^ row;
+            }
+        }
+        for (s, &ck) in sums.iter_mut().zip(c) {
+            *s ^= table[usize::from(ck)];
+        }
+        if let Some(bits) = bits {
+            let rb = bits[g];
+            for (p, &ck) in parity.iter_mut().zip(c) {
+                *p ^= rb & ck;
             }
         }
     }
     chi.zeroize();
+    table.zeroize();
+    let acc = sums.iter().enumerate().fold(0u128, |a, (k, s)| a ^ gf_mul(1u128 << k, *s));
+    let x = parity
+        .iter()
+        .enumerate()
+        .fold(0u128, |a, (k, p)| a | (u128::from(p.count_ones() & 1) << k));
+    sums.zeroize();
     (acc, x)
 }
 
@@ -198,12 +227,21 @@ impl<S: SenderCore> ExtSender<S> {
 
     fn hash_pairs(&mut self, q: &[u128]) -> Vec<[u128; 2]> {
         let delta = self.core.delta();
-        let mut h0 = vec![0u128; q.len()];
-        let mut h1 = vec![0u128; q.len()];
-        tccr_batch(self.tweak, 0, q, &mut h0);
-        tccr_batch(self.tweak, delta, q, &mut h1);
-        self.tweak += q.len() as u128;
-        h0.into_iter().zip(h1).map(|(a, b)| [a, b]).collect()
+        let mut out = vec![[0u128; 2]; q.len()];
+        let mut h0 = vec![0u128; CHUNK_ROWS.min(q.len())];
+        let mut h1 = h0.clone();
+        for (qs, os) in q.chunks(CHUNK_ROWS).zip(out.chunks_mut(CHUNK_ROWS)) {
+            let m = qs.len();
+            tccr_batch(self.tweak, 0, qs, &mut h0[..m]);
+            tccr_batch(self.tweak, delta, qs, &mut h1[..m]);
+            self.tweak += m as u128;
+            for ((o, a), b) in os.iter_mut().zip(&h0).zip(&h1) {
+                *o = [*a, *b];
+            }
+        }
+        h0.zeroize();
+        h1.zeroize();
+        out
     }
 }
 
@@ -432,3 +470,34 @@ macro_rules! public_api {
 }
 
 pub(crate) use public_api;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_check_equals_the_per_row_definition() {
+        let rows_n = 2048 + 8 * 1024; // crosses a χ refill
+        let mut prg = Prg::from_seed(&Seed([11; 16]));
+        let rows: Vec<u128> = (0..rows_n).map(|_| prg.next_u128()).collect();
+        let mut bits = vec![0u8; rows_n / 8];
+        prg.fill_bytes(&mut bits);
+        let (acc, x) = check_sums(&rows, Some(&bits), 42);
+
+        // χ_i rebuilt from the same column-wise stream, then Σ χ_i·q_i and Σ r_i·χ_i.
+        let mut chi_prg = Prg::from_seed(&Seed(42u128.to_le_bytes()));
+        let mut chunk = vec![0u8; 128 * 1024];
+        let (mut want_acc, mut want_x) = (0u128, 0u128);
+        for (i, row) in rows.iter().enumerate() {
+            let g = i / 8;
+            if g % 1024 == 0 && i % 8 == 0 {
+                chi_prg.fill_bytes(&mut chunk);
+            }
+            let c = &chunk[128 * (g % 1024)..];
+            let chi_i = (0..128).fold(0u128, |a, k| a | (u128::from((c[k] >> (i % 8)) & 1) << k));
+            want_acc ^= gf_mul(chi_i, *row);
+            want_x ^= chi_i & mask128(bit(&bits, i));
+        }
+        assert_eq!((acc, x), (want_acc, want_x));
+    }
+}
