@@ -34,6 +34,12 @@ fn bfv(c: &mut Criterion) {
             full as f64 / n as f64,
             seeded as f64 / n as f64
         );
+        let low = he.mod_switch_down(&ca).expect("switch");
+        let low_bytes = he.ciphertext_to_bytes(&low).expect("bytes").len();
+        println!(
+            "bfv {id:?}: after one modulus switch {low_bytes} B ({:.2} B/value)",
+            low_bytes as f64 / n as f64
+        );
         let mut g = c.benchmark_group(format!("bfv_{id:?}"));
         // Throughput in packed values: criterion prints the per-value rate.
         g.throughput(Throughput::Elements(n as u64));
@@ -53,6 +59,11 @@ fn bfv(c: &mut Criterion) {
         g.bench_function("mul_plain", |b| {
             b.iter(|| he.mul_plain(black_box(&ca), &m).expect("mul"))
         });
+        let rlk = he.relin_keygen(&sk, &mut rng).expect("rlk");
+        let gk = he.galois_keygen(&sk, he.rotation_element(1), &mut rng).expect("galois");
+        g.bench_function("mul_relin", |b| b.iter(|| he.mul(&ca, &cb, &rlk).expect("mul")));
+        g.bench_function("rotate_rows", |b| b.iter(|| he.apply_galois(&ca, &gk).expect("rot")));
+        g.bench_function("mod_switch_down", |b| b.iter(|| he.mod_switch_down(&ca).expect("ms")));
         // The plaintext baseline for the add ratio: the same values added mod t.
         let m2: Vec<u64> = (0..n).map(|_| rng.next_u64() % t).collect();
         let mut out = vec![0u64; n];

@@ -12,6 +12,8 @@
 //! and decryption reduces them mod `t`, so it agrees with the packed scheme for any realistic
 //! number of operations (up to `n / t²` of them).
 
+use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
+use crypto_bigint::{BoxedUint, Odd};
 use num_bigint_dig::{BigUint, ModInverse, RandBigInt, RandPrime};
 use num_integer::Integer;
 use num_traits::{One, Zero};
@@ -23,11 +25,50 @@ use crate::Error;
 /// Default modulus size in bits.
 pub const DEFAULT_MODULUS_BITS: usize = 2048;
 
-/// Public key: the modulus `n = p·q` and `n²`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Public key: the modulus `n = p·q` and `n²` (with its Montgomery parameters).
+#[derive(Clone, Debug)]
 pub struct PaillierPublicKey {
     n: BigUint,
     n_squared: BigUint,
+    n_squared_monty: Monty,
+}
+
+impl PartialEq for PaillierPublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.n == other.n
+    }
+}
+
+impl Eq for PaillierPublicKey {}
+
+/// Montgomery parameters of an odd modulus, for `crypto-bigint`'s constant-time `pow`.
+#[derive(Clone, Debug)]
+struct Monty {
+    params: BoxedMontyParams,
+    modulus: BigUint,
+    bits: u32,
+}
+
+impl Monty {
+    fn new(m: &BigUint) -> Result<Self, Error> {
+        let bits = (m.bits() as u32).next_multiple_of(64);
+        let boxed = BoxedUint::from_be_slice(&m.to_bytes_be(), bits)
+            .map_err(|_| Error::InvalidParameters("modulus encoding"))?;
+        let odd = Odd::new(boxed)
+            .into_option()
+            .ok_or(Error::InvalidParameters("Montgomery modulus must be odd"))?;
+        Ok(Self { params: BoxedMontyParams::new(odd), modulus: m.clone(), bits })
+    }
+
+    /// `base^exp mod m`, time independent of `base` and of `exp`'s value (not its length).
+    fn pow(&self, base: &BigUint, exp: &BigUint) -> BigUint {
+        let base = base % &self.modulus;
+        let b = BoxedUint::from_be_slice_truncated(&base.to_bytes_be(), self.bits);
+        let exp_bits = (exp.bits().max(1) as u32).next_multiple_of(64);
+        let e = BoxedUint::from_be_slice_truncated(&exp.to_bytes_be(), exp_bits);
+        let r = BoxedMontyForm::new(b, &self.params).pow(&e).retrieve();
+        BigUint::from_bytes_be(&r.to_be_bytes())
+    }
 }
 
 /// Secret key: the primes and the CRT constants of §7.
@@ -92,13 +133,19 @@ pub fn paillier_keygen<R: RngCore + CryptoRng>(
         let h_p = inverse(&l_function(&g.modpow(&(&p - 1u32), &p_squared), &p), &p)?;
         let h_q = inverse(&l_function(&g.modpow(&(&q - 1u32), &q_squared), &q), &q)?;
         let p_inv_q = inverse(&p, &q)?;
-        let pk = PaillierPublicKey { n_squared: &n * &n, n };
+        let pk = PaillierPublicKey::from_modulus(n)?;
         let sk = PaillierSecretKey { p, q, p_squared, q_squared, h_p, h_q, p_inv_q };
         return Ok((pk, sk));
     }
 }
 
 impl PaillierPublicKey {
+    fn from_modulus(n: BigUint) -> Result<Self, Error> {
+        let n_squared = &n * &n;
+        let n_squared_monty = Monty::new(&n_squared)?;
+        Ok(Self { n, n_squared, n_squared_monty })
+    }
+
     /// The modulus `n`.
     pub fn modulus(&self) -> &BigUint {
         &self.n
@@ -126,7 +173,7 @@ impl PaillierPublicKey {
             }
         };
         let gm = (BigUint::one() + m * &self.n) % &self.n_squared;
-        Ok(PaillierCiphertext(gm * r.modpow(&self.n, &self.n_squared) % &self.n_squared))
+        Ok(PaillierCiphertext(gm * self.n_squared_monty.pow(&r, &self.n) % &self.n_squared))
     }
 
     /// `Enc(a + b)` from `Enc(a)` and `Enc(b)`: the product mod `n²`.
@@ -136,7 +183,7 @@ impl PaillierPublicKey {
 
     /// `Enc(k·a)` from `Enc(a)`: the power `c^k mod n²`.
     pub fn mul_scalar(&self, a: &PaillierCiphertext, k: &BigUint) -> PaillierCiphertext {
-        PaillierCiphertext(a.0.modpow(k, &self.n_squared))
+        PaillierCiphertext(self.n_squared_monty.pow(&a.0, k))
     }
 
     /// Big-endian bytes, fixed width [`PaillierPublicKey::ciphertext_len`].
@@ -176,17 +223,23 @@ impl PaillierPublicKey {
         if n.bits() < 512 || n.is_even() {
             return Err(Error::MalformedKey("modulus must be odd and at least 512 bits"));
         }
-        Ok(Self { n_squared: &n * &n, n })
+        Self::from_modulus(n)
     }
 }
 
 impl PaillierSecretKey {
     /// `m = CRT(L_p(c^{p-1} mod p²)·h_p mod p, L_q(c^{q-1} mod q²)·h_q mod q)` (§7).
     pub fn decrypt(&self, c: &PaillierCiphertext) -> BigUint {
-        let m_p = l_function(&c.0.modpow(&(&self.p - 1u32), &self.p_squared), &self.p) * &self.h_p
-            % &self.p;
-        let m_q = l_function(&c.0.modpow(&(&self.q - 1u32), &self.q_squared), &self.q) * &self.h_q
-            % &self.q;
+        // p², q² are odd; their Montgomery parameters are rebuilt per call rather than kept
+        // as a second, non-zeroising copy of the secret.
+        let pow = |m: &BigUint, e: &BigUint| match Monty::new(m) {
+            Ok(monty) => monty.pow(&c.0, e),
+            Err(_) => c.0.modpow(e, m),
+        };
+        let m_p =
+            l_function(&pow(&self.p_squared, &(&self.p - 1u32)), &self.p) * &self.h_p % &self.p;
+        let m_q =
+            l_function(&pow(&self.q_squared, &(&self.q - 1u32)), &self.q) * &self.h_q % &self.q;
         // Garner: m = m_p + p·((m_q - m_p)·p^{-1} mod q).
         let diff = (&m_q + &self.q - (&m_p % &self.q)) % &self.q;
         m_p + &self.p * (diff * &self.p_inv_q % &self.q)

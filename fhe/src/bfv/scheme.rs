@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 use num_bigint_dig::BigUint;
 use num_traits::ToPrimitive;
 use rand_core::{CryptoRng, RngCore};
-use tessera_accelerator::{Accelerator, Backend, Modulus};
+use tessera_accelerator::{Accelerator, Backend, Modulus, mul_shoup, shoup};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::mul::MulContext;
@@ -408,11 +408,21 @@ impl Bfv {
         if self.check_shape(a)? != self.check_shape(b)? {
             return Err(Error::LevelMismatch);
         }
-        let mut out = a.clone();
-        out.seed = None;
-        self.add_assign(&mut out.c0, &b.c0);
-        self.add_assign(&mut out.c1, &b.c1);
-        Ok(out)
+        Ok(BfvCiphertext { c0: self.sum(&a.c0, &b.c0), c1: self.sum(&a.c1, &b.c1), seed: None })
+    }
+
+    /// `a + b` limb-wise into a fresh vector: one pass, branch-free, so it vectorises.
+    fn sum(&self, a: &[u64], b: &[u64]) -> Vec<u64> {
+        let n = self.n();
+        let mut out = Vec::with_capacity(a.len());
+        for ((xa, xb), m) in a.chunks(n).zip(b.chunks(n)).zip(&self.moduli) {
+            let q = m.value();
+            out.extend(xa.iter().zip(xb).map(|(&x, &y)| {
+                let s = x + y;
+                if s >= q { s - q } else { s }
+            }));
+        }
+        out
     }
 
     /// `Enc(k·a)` for a scalar `k` (reduced mod `t`); noise grows by the factor `k`.
@@ -420,17 +430,18 @@ impl Bfv {
         self.check_shape(a)?;
         let k = k % self.params.plaintext_modulus;
         let n = self.n();
-        let mut out = a.clone();
-        out.seed = None;
-        for c in [&mut out.c0, &mut out.c1] {
-            for (row, m) in c.chunks_mut(n).zip(&self.moduli) {
-                let km = k % m.value();
-                for x in row.iter_mut() {
-                    *x = m.mul(*x, km);
-                }
+        // k is fixed across the ciphertext: Shoup multiplication (one high product per word).
+        let scale = |c: &[u64]| -> Vec<u64> {
+            let mut out = Vec::with_capacity(c.len());
+            for (row, m) in c.chunks(n).zip(&self.moduli) {
+                let q = m.value();
+                let w = k % q;
+                let ws = shoup(w, q);
+                out.extend(row.iter().map(|&x| mul_shoup(x, w, ws, q)));
             }
-        }
-        Ok(out)
+            out
+        };
+        Ok(BfvCiphertext { c0: scale(&a.c0), c1: scale(&a.c1), seed: None })
     }
 
     /// `Enc(a·p)` for a plaintext polynomial `p` (coefficients below `t`, taken centred in
