@@ -108,25 +108,53 @@ impl PublicKey {
         }
     }
 
+    /// Decompresses the key once, for verifying many signatures under it.
+    pub fn parse(&self) -> Result<ParsedKey> {
+        Ok(match self {
+            Self::Ed25519(b) => ParsedKey::Ed25519(
+                ed25519_dalek::VerifyingKey::from_bytes(b).map_err(|_| Error::BadSignature)?,
+            ),
+            Self::Secp256k1(b) => ParsedKey::Secp256k1(
+                k256::ecdsa::VerifyingKey::from_sec1_bytes(b).map_err(|_| Error::BadSignature)?,
+            ),
+            Self::Sm2(b) => ParsedKey::Sm2(Box::new(
+                sm2::dsa::VerifyingKey::from_sec1_bytes(SM2_DIST_ID, b)
+                    .map_err(|_| Error::BadSignature)?,
+            )),
+        })
+    }
+
     /// Verifies `sig` on `msg`. Any failure (bad key bytes included) is [`Error::BadSignature`].
+    pub fn verify(&self, msg: &[u8], sig: &Signature) -> Result<()> {
+        self.parse()?.verify(msg, sig)
+    }
+}
+
+/// A public key decompressed for repeated verification (same checks as [`PublicKey::verify`]).
+#[derive(Clone, Debug)]
+pub enum ParsedKey {
+    /// Ed25519.
+    Ed25519(ed25519_dalek::VerifyingKey),
+    /// secp256k1.
+    Secp256k1(k256::ecdsa::VerifyingKey),
+    /// SM2 (boxed: it carries the precomputed identity hash).
+    Sm2(Box<sm2::dsa::VerifyingKey>),
+}
+
+impl ParsedKey {
+    /// Verifies `sig` on `msg` (Ed25519 with `verify_strict`).
     pub fn verify(&self, msg: &[u8], sig: &Signature) -> Result<()> {
         use k256::ecdsa::signature::Verifier as _;
         let ok = match self {
-            Self::Ed25519(b) => {
-                let vk =
-                    ed25519_dalek::VerifyingKey::from_bytes(b).map_err(|_| Error::BadSignature)?;
+            Self::Ed25519(vk) => {
                 vk.verify_strict(msg, &ed25519_dalek::Signature::from_bytes(&sig.0)).is_ok()
             }
-            Self::Secp256k1(b) => {
-                let vk = k256::ecdsa::VerifyingKey::from_sec1_bytes(b)
-                    .map_err(|_| Error::BadSignature)?;
+            Self::Secp256k1(vk) => {
                 let s =
                     k256::ecdsa::Signature::from_slice(&sig.0).map_err(|_| Error::BadSignature)?;
                 vk.verify(msg, &s).is_ok()
             }
-            Self::Sm2(b) => {
-                let vk = sm2::dsa::VerifyingKey::from_sec1_bytes(SM2_DIST_ID, b)
-                    .map_err(|_| Error::BadSignature)?;
+            Self::Sm2(vk) => {
                 let s = sm2::dsa::Signature::from_slice(&sig.0).map_err(|_| Error::BadSignature)?;
                 vk.verify(msg, &s).is_ok()
             }

@@ -9,7 +9,7 @@ use crate::error::{Error, Result, StorageExt};
 use crate::exec::{Executor, SigJob, StateRead, sig_memo};
 use crate::genesis::Genesis;
 use crate::hash::{Hash32, LedgerHash};
-use crate::keys::PublicKey;
+use crate::keys::{ParsedKey, PublicKey};
 use crate::merkle;
 use crate::receipt::{Receipt, ReceiptEntry, ReceiptProof};
 use crate::smt::{self, EMPTY_ROOT, Node};
@@ -489,29 +489,30 @@ fn write_block(wt: &redb::WriteTransaction, b: BlockWrite<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Verifies signature jobs on all cores; returns the memo keys of those that verified.
+/// Verifies signature jobs on all cores, each thread decompressing every distinct key once;
+/// returns the memo keys of those that verified.
 fn verify_parallel(jobs: &[SigJob]) -> Vec<Hash32> {
+    fn run(part: &[SigJob]) -> Vec<Hash32> {
+        let mut keys: std::collections::HashMap<PublicKey, Option<ParsedKey>> =
+            std::collections::HashMap::new();
+        part.iter()
+            .filter(|(pk, m, s)| {
+                keys.entry(*pk)
+                    .or_insert_with(|| pk.parse().ok())
+                    .as_ref()
+                    .is_some_and(|k| k.verify(m, s).is_ok())
+            })
+            .map(|(pk, m, s)| sig_memo(pk, m, s))
+            .collect()
+    }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
     if jobs.len() < 16 || threads == 1 {
-        return jobs
-            .iter()
-            .filter(|(pk, m, s)| pk.verify(m, s).is_ok())
-            .map(|(pk, m, s)| sig_memo(pk, m, s))
-            .collect();
+        return run(jobs);
     }
     let chunk = jobs.len().div_ceil(threads);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = jobs
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .filter(|(pk, m, s)| pk.verify(m, s).is_ok())
-                        .map(|(pk, m, s)| sig_memo(pk, m, s))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
+        let handles: Vec<_> =
+            jobs.chunks(chunk).map(|part| scope.spawn(move || run(part))).collect();
         // A panicking worker only loses its memo entries; execution re-verifies them.
         handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
     })

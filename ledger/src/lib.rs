@@ -94,7 +94,7 @@ pub use engine::{BlockOutcome, Engine, EngineConfig, SingleValidator};
 pub use error::{Error, Result};
 pub use genesis::{Genesis, Org};
 pub use hash::{Hash32, HashAlg, LedgerHash, TaggedHash};
-pub use keys::{KeyPair, PublicKey, Signature, SignatureSuite};
+pub use keys::{KeyPair, ParsedKey, PublicKey, Signature, SignatureSuite};
 pub use ledger::{Ledger, PreparedBlock};
 pub use receipt::{Receipt, ReceiptEntry, ReceiptProof, verify_receipt};
 pub use state::{DataSet, GovernanceState, GrantRecord, JobRecord, StateKey};
