@@ -80,7 +80,8 @@ fn check_sums(rows: &[u128], bits: Option<&[u8]>, seed: u128) -> (u128, u128) {
     // Byte `k` of group `g`: bits χ_{8g..8g+8}[k].
     let mut chi = vec![0u8; 128 * GROUPS];
     let mut sums = [0u128; 128];
-    let mut parity = [0u8; 128];
+    // Byte `k % 8` of word `k / 8`: the running AND-sums whose parities are the bits of x.
+    let mut parity = [0u64; 16];
     let mut table = [0u128; 256];
     for (g, eight) in rows.chunks_exact(8).enumerate() {
         if g % GROUPS == 0 {
@@ -97,9 +98,12 @@ fn check_sums(rows: &[u128], bits: Option<&[u8]>, seed: u128) -> (u128, u128) {
             *s ^= table[usize::from(ck)];
         }
         if let Some(bits) = bits {
-            let rb = bits[g];
-            for (p, &ck) in parity.iter_mut().zip(c) {
-                *p ^= rb & ck;
+            // Eight bytes of (r-byte AND χ-byte) per 64-bit word.
+            let rb = u64::from(bits[g]) * 0x0101_0101_0101_0101;
+            for (p, ck) in parity.iter_mut().zip(c.chunks_exact(8)) {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(ck);
+                *p ^= rb & u64::from_le_bytes(w);
             }
         }
     }
@@ -108,6 +112,7 @@ fn check_sums(rows: &[u128], bits: Option<&[u8]>, seed: u128) -> (u128, u128) {
     let acc = sums.iter().enumerate().fold(0u128, |a, (k, s)| a ^ gf_mul(1u128 << k, *s));
     let x = parity
         .iter()
+        .flat_map(|w| w.to_le_bytes())
         .enumerate()
         .fold(0u128, |a, (k, p)| a | (u128::from(p.count_ones() & 1) << k));
     sums.zeroize();
