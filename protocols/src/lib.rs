@@ -37,6 +37,7 @@
 
 mod error;
 pub mod fixed;
+pub mod psi;
 pub mod spdz;
 
 pub use error::{Error, Result};

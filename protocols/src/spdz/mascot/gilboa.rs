@@ -81,14 +81,27 @@ impl CotReceiver {
     }
 }
 
+/// OTs hashed and corrected per message, bounding working memory to a few MiB per batch.
+const CHUNK_OTS: usize = 1 << 13;
+
 /// Hashes each OT string into `width` field elements: element j of OT i uses tweak
 /// `base + i·width + j`, so no two outputs share a tweak. Uniform up to a 2^-(bits−1) bias.
-fn expand<F: Field>(strings: &[u128], offset: u128, base: u128, width: usize) -> Vec<F> {
-    let rep: Vec<u128> = strings.iter().flat_map(|s| std::iter::repeat_n(*s, width)).collect();
-    let mut out = vec![0u128; rep.len()];
-    tccr_batch(base, offset, &rep, &mut out);
+fn expand_into<F: Field>(
+    strings: &[u128],
+    offset: u128,
+    base: u128,
+    width: usize,
+    rep: &mut Vec<u128>,
+    hashed: &mut Vec<u128>,
+    out: &mut Vec<F>,
+) {
+    rep.clear();
+    rep.extend(strings.iter().flat_map(|s| std::iter::repeat_n(*s, width)));
+    hashed.resize(rep.len(), 0);
+    tccr_batch(base, offset, rep, hashed);
     let shift = 128 - F::MODULUS_BITS;
-    out.into_iter().map(|v| F::from_u128(v >> shift)).collect()
+    out.clear();
+    out.extend(hashed.iter().map(|v| F::from_u128(v >> shift)));
 }
 
 /// The sender's side: `a` holds one group of `width` field elements per receiver scalar.
@@ -104,24 +117,32 @@ pub(crate) fn multiply_send<F: Field>(
     let k = F::MODULUS_BITS as usize;
     let products = a.len() / width;
     let (q, delta) = cot.correlated(ch, products * k)?;
-    let m0 = expand::<F>(&q, 0, *tweak, width);
-    let m1 = expand::<F>(&q, delta, *tweak, width);
-    *tweak += (q.len() * width) as u128;
-    let mut msg = vec![0u8; m0.len() * F::BYTES];
     let mut shares = vec![F::ZERO; a.len()];
-    for p in 0..products {
-        let group = &a[p * width..(p + 1) * width];
-        for l in (0..k).rev() {
-            let at = (p * k + l) * width;
-            for j in 0..width {
-                let d = m0[at + j] - m1[at + j] + group[j];
-                d.write_le(&mut msg[(at + j) * F::BYTES..(at + j + 1) * F::BYTES]);
-                let s = &mut shares[p * width + j];
-                *s = *s + *s + m0[at + j];
+    let (mut rep, mut hashed, mut m0, mut m1) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // OT index i = p·k + l carries bit l of scalar p; chunks never split a scalar.
+    let per_chunk = (CHUNK_OTS / k).max(1);
+    for first in (0..products).step_by(per_chunk) {
+        let count = per_chunk.min(products - first);
+        let strings = &q[first * k..(first + count) * k];
+        let base = *tweak + (first * k * width) as u128;
+        expand_into::<F>(strings, 0, base, width, &mut rep, &mut hashed, &mut m0);
+        expand_into::<F>(strings, delta, base, width, &mut rep, &mut hashed, &mut m1);
+        let mut msg = vec![0u8; m0.len() * F::BYTES];
+        for p in 0..count {
+            let group = &a[(first + p) * width..(first + p + 1) * width];
+            let share = &mut shares[(first + p) * width..(first + p + 1) * width];
+            for l in (0..k).rev() {
+                let at = (p * k + l) * width;
+                for j in 0..width {
+                    let d = m0[at + j] - m1[at + j] + group[j];
+                    d.write_le(&mut msg[(at + j) * F::BYTES..(at + j + 1) * F::BYTES]);
+                    share[j] = share[j] + share[j] + m0[at + j];
+                }
             }
         }
+        ch.send(peer, &msg)?;
     }
-    ch.send(peer, &msg)?;
+    *tweak += (q.len() * width) as u128;
     Ok(shares.into_iter().map(|s| -s).collect())
 }
 
@@ -139,20 +160,28 @@ pub(crate) fn multiply_receive<F: Field>(
     let choices: Vec<bool> =
         b.iter().flat_map(|x| (0..k).map(move |l| (x.to_u128() >> l) & 1 == 1)).collect();
     let t = cot.correlated(ch, &choices)?;
-    let v = expand::<F>(&t, 0, *tweak, width);
-    *tweak += (t.len() * width) as u128;
-    let msg = ch.recv_exact(peer, v.len() * F::BYTES)?;
-    let d = F::decode_slice(&msg)?;
     let mut shares = vec![F::ZERO; b.len() * width];
-    for p in 0..b.len() {
-        for l in (0..k).rev() {
-            let bit = F::from_u64(u64::from(choices[p * k + l]));
-            let at = (p * k + l) * width;
-            for j in 0..width {
-                let s = &mut shares[p * width + j];
-                *s = *s + *s + v[at + j] + bit * d[at + j];
+    let (mut rep, mut hashed, mut v) = (Vec::new(), Vec::new(), Vec::new());
+    let per_chunk = (CHUNK_OTS / k).max(1);
+    for first in (0..b.len()).step_by(per_chunk) {
+        let count = per_chunk.min(b.len() - first);
+        let strings = &t[first * k..(first + count) * k];
+        let base = *tweak + (first * k * width) as u128;
+        expand_into::<F>(strings, 0, base, width, &mut rep, &mut hashed, &mut v);
+        let msg = ch.recv_exact(peer, v.len() * F::BYTES)?;
+        for p in 0..count {
+            let share = &mut shares[(first + p) * width..(first + p + 1) * width];
+            for l in (0..k).rev() {
+                let bit = F::from_u64(u64::from(choices[(first + p) * k + l]));
+                let at = (p * k + l) * width;
+                for j in 0..width {
+                    let off = (at + j) * F::BYTES;
+                    let d = F::read_le(&msg[off..off + F::BYTES])?;
+                    share[j] = share[j] + share[j] + v[at + j] + bit * d;
+                }
             }
         }
     }
+    *tweak += (t.len() * width) as u128;
     Ok(shares)
 }
