@@ -9,9 +9,9 @@
 //!
 //! Protocol, for `n` OTs in two flows:
 //! 1. Sender: `a ← Z_ℓ`, `A = a·G`, Schnorr proof `(R, z)` of `a`; sends `A ‖ R ‖ z`.
-//! 2. Receiver: checks the proof; for each `i`, `b_i ← Z_ℓ`, `B_i = b_i·G + c_i·A`; sends the
-//!    `B_i` (in a few pieces, so the sender works while the receiver computes); outputs
-//!    `k_i = H(i, A, B_i, b_i·A)`.
+//! 2. Receiver: checks the proof; for each `i`, `b_i ← Z_ℓ`, `B_i = b_i·G + c_i·A`; sends all
+//!    `B_i` at once (fixed-base work only, so the sender's variable-base products overlap the
+//!    receiver's `b_i·A`); outputs `k_i = H(i, A, B_i, b_i·A)`.
 //! 3. Sender: outputs `k_i^0 = H(i, A, B_i, a·B_i)` and `k_i^1 = H(i, A, B_i, a·(B_i − A))`.
 //!
 //! Security: malicious, under CDH in the random-oracle model (H = SHA-256), κ = 128 (outputs are
@@ -28,9 +28,6 @@ use tessera_mpc::{Channel, PartyId, Prg, Transcript};
 use zeroize::Zeroize;
 
 use crate::error::{Error, Result, recv_exact};
-
-/// Receiver points sent per message: the sender starts on one piece while the next is computed.
-const PIECE: usize = 32;
 
 /// A uniformly random scalar from 512 PRG bits (bias 2^-259).
 fn random_scalar(prg: &mut Prg) -> Scalar {
@@ -91,28 +88,24 @@ pub fn send<C: Channel + ?Sized>(
     ch.send(peer, &first)?;
 
     // Compressing costs an inversion; halve the exponent and let dalek's batched
-    // double-and-compress share one inversion per piece.
+    // double-and-compress share one inversion across the batch.
     let mut a_half = a * Scalar::from(2u64).invert();
     a.zeroize();
     let a_half_a = a_half * big_a;
-    let mut out = Vec::with_capacity(n);
-    let mut points = Vec::with_capacity(2 * PIECE);
-    let mut done = 0;
-    while done < n {
-        let m = PIECE.min(n - done);
-        let msg = recv_exact(ch, peer, 32 * m)?;
-        points.clear();
-        for enc in msg.chunks_exact(32) {
-            let half = a_half * decode_point(enc)?;
-            points.push(half);
-            points.push(half - a_half_a);
-        }
-        let shared = RistrettoPoint::double_and_compress_batch(&points);
-        for (j, (enc, pair)) in msg.chunks_exact(32).zip(shared.chunks_exact(2)).enumerate() {
-            out.push([key(done + j, &a_c, enc, &pair[0]), key(done + j, &a_c, enc, &pair[1])]);
-        }
-        done += m;
+    let msg = recv_exact(ch, peer, 32 * n)?;
+    let mut points = Vec::with_capacity(2 * n);
+    for enc in msg.chunks_exact(32) {
+        let half = a_half * decode_point(enc)?;
+        points.push(half);
+        points.push(half - a_half_a);
     }
+    let shared = RistrettoPoint::double_and_compress_batch(&points);
+    let out = msg
+        .chunks_exact(32)
+        .zip(shared.chunks_exact(2))
+        .enumerate()
+        .map(|(i, (enc, pair))| [key(i, &a_c, enc, &pair[0]), key(i, &a_c, enc, &pair[1])])
+        .collect();
     a_half.zeroize();
     Ok(out)
 }
@@ -141,33 +134,36 @@ pub fn receive<C: Channel + ?Sized>(
         return Err(Error::InvalidProof);
     }
 
-    // b·A for many b: a precomputed table for A pays for itself within a few OTs. Points are
-    // computed halved (with b/2 and A/2) so one batched double-and-compress per piece yields
-    // the encodings of B_i and b_i·A with a single shared inversion.
-    let table_a = RistrettoBasepointTable::create(&big_a);
+    // The B_i need only fixed-base products: compute and send them all first, so the sender's
+    // variable-base work overlaps the receiver's b_i·A (through a precomputed table for A). Points
+    // are computed halved (with b_i/2 and A/2) so that dalek's batched double-and-compress
+    // encodes them with one shared inversion.
     let inv2 = Scalar::from(2u64).invert();
     let a_half = inv2 * big_a;
-    let mut out = Vec::with_capacity(n);
-    let mut msg = Vec::with_capacity(32 * PIECE);
-    let mut points = Vec::with_capacity(2 * PIECE);
-    for (p, piece) in choices.chunks(PIECE).enumerate() {
-        points.clear();
-        for &choice in piece {
-            let mut b_half = random_scalar(prg) * inv2;
-            let bg = &b_half * RISTRETTO_BASEPOINT_TABLE;
-            let chosen = Choice::from(u8::from(choice));
-            points.push(RistrettoPoint::conditional_select(&bg, &(bg + a_half), chosen));
-            points.push(&b_half * &table_a);
-            b_half.zeroize();
-        }
-        let enc = RistrettoPoint::double_and_compress_batch(&points);
-        msg.clear();
-        for (j, pair) in enc.chunks_exact(2).enumerate() {
-            msg.extend_from_slice(pair[0].as_bytes());
-            out.push(key(p * PIECE + j, &a_c, pair[0].as_bytes(), &pair[1]));
-        }
-        ch.send(peer, &msg)?;
+    let mut b_halves = Vec::with_capacity(n);
+    let mut points = Vec::with_capacity(n);
+    for &choice in choices {
+        let b_half = random_scalar(prg) * inv2;
+        let bg = &b_half * RISTRETTO_BASEPOINT_TABLE;
+        let chosen = Choice::from(u8::from(choice));
+        points.push(RistrettoPoint::conditional_select(&bg, &(bg + a_half), chosen));
+        b_halves.push(b_half);
     }
+    let encoded = RistrettoPoint::double_and_compress_batch(&points);
+    let msg: Vec<u8> = encoded.iter().flat_map(|e| e.to_bytes()).collect();
+    ch.send(peer, &msg)?;
+
+    let table_a = RistrettoBasepointTable::create(&big_a);
+    points.clear();
+    points.extend(b_halves.iter().map(|b| b * &table_a));
+    b_halves.zeroize();
+    let shared = RistrettoPoint::double_and_compress_batch(&points);
+    let out = encoded
+        .iter()
+        .zip(&shared)
+        .enumerate()
+        .map(|(i, (enc, s))| key(i, &a_c, enc.as_bytes(), s))
+        .collect();
     Ok(out)
 }
 
