@@ -1,0 +1,166 @@
+//! The embedded single-validator ledger, shared by the nodes of one host through a directory.
+//!
+//! `tessera ledger start` creates `<dir>/genesis.json` (the trust anchor: it names the validator
+//! set), `<dir>/validator.key` and `<dir>/admin.key` (mode 0600) and `<dir>/ledger.redb`. Every
+//! node process that needs the ledger takes the exclusive lock `<dir>/ledger.lock`, opens the
+//! database, submits and seals (one block per transaction) or reads, and closes it again, so any
+//! number of local processes share one ledger safely.
+//!
+//! Trust model of this first version: the validator key sits in the shared directory, so every
+//! process on the host can seal blocks; it cannot forge anyone's transaction, grant or commitment
+//! signature. A verifier needs only `genesis.json` (the validator set) and a receipt. Serving the
+//! ledger to other hosts over the node transport is not built yet.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tessera_ledger::{
+    Did, DidDocument, Engine as _, EngineConfig, Genesis, Hash32, KeyPair, KeyRef, Ledger,
+    LedgerHash, Org, SignatureSuite, SingleValidator, StateKey, Transaction, TxBody, Validator,
+    ValidatorSet,
+};
+
+use crate::error::{Error, Result};
+use crate::home::{read_secret, write_secret};
+
+/// How long a process waits for another to release the ledger.
+const LOCK_WAIT: Duration = Duration::from_secs(60);
+
+/// A shared ledger directory.
+#[derive(Clone, Debug)]
+pub struct LedgerDir {
+    path: PathBuf,
+    genesis: Genesis,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+impl LedgerDir {
+    /// Creates a new ledger in `path` (which must not hold one yet).
+    pub fn create(path: &Path, chain_name: &str) -> Result<Self> {
+        fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+        let gpath = path.join("genesis.json");
+        if gpath.exists() {
+            return Err(Error::Usage(format!("{} already holds a ledger", path.display())));
+        }
+        let validator = KeyPair::generate(SignatureSuite::Ed25519)?;
+        let admin = KeyPair::generate(SignatureSuite::Ed25519)?;
+        let genesis = Genesis {
+            chain_name: chain_name.to_owned(),
+            time_ms: now_ms(),
+            hash: LedgerHash::Sha256,
+            orgs: vec![Org { name: "local".into(), admins: vec![admin.public_key()] }],
+            admin_threshold: 1,
+            validators: ValidatorSet::new(vec![Validator {
+                name: "v0".into(),
+                key: validator.public_key(),
+            }])?,
+        };
+        write_secret(
+            &path.join("validator.key"),
+            hex::encode(*validator.secret_bytes()).as_bytes(),
+        )?;
+        write_secret(&path.join("admin.key"), hex::encode(*admin.secret_bytes()).as_bytes())?;
+        fs::write(&gpath, genesis.to_json()?).map_err(|e| Error::io(&gpath, e))?;
+        let me = Self { path: path.to_path_buf(), genesis };
+        me.read(|_| Ok(()))?;
+        Ok(me)
+    }
+
+    /// Opens an existing ledger directory.
+    pub fn open(path: &Path) -> Result<Self> {
+        let gpath = path.join("genesis.json");
+        let text = fs::read_to_string(&gpath).map_err(|e| Error::io(&gpath, e))?;
+        Ok(Self { path: path.to_path_buf(), genesis: Genesis::from_json(&text)? })
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The genesis (trust anchor).
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> Hash32 {
+        self.genesis.chain_id()
+    }
+
+    fn lock(&self) -> Result<File> {
+        let lpath = self.path.join("ledger.lock");
+        let f = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lpath)
+            .map_err(|e| Error::io(&lpath, e))?;
+        let start = Instant::now();
+        loop {
+            match f.try_lock() {
+                Ok(()) => return Ok(f),
+                Err(fs::TryLockError::WouldBlock) if start.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(Error::LedgerBusy(self.path.clone()));
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(Error::io(&lpath, e)),
+            }
+        }
+    }
+
+    /// Runs `f` on the ledger under the directory lock.
+    pub fn read<T>(&self, f: impl FnOnce(&Ledger) -> Result<T>) -> Result<T> {
+        let _lock = self.lock()?;
+        let ledger = Ledger::open(self.path.join("ledger.redb"), &self.genesis)?;
+        f(&ledger)
+    }
+
+    /// Signs `body` as `signer` with the next nonce, seals it into a block and returns the
+    /// transaction id, or the ledger's reason for rejecting it.
+    pub fn submit(&self, signer: &KeyRef, key: &KeyPair, body: TxBody) -> Result<Hash32> {
+        let _lock = self.lock()?;
+        let ledger = Ledger::open(self.path.join("ledger.redb"), &self.genesis)?;
+        let nonce = match ledger.state_value(&StateKey::Nonce(signer.did.to_string()))? {
+            Some(b) => {
+                let a: [u8; 8] =
+                    b.as_slice().try_into().map_err(|_| Error::invalid("nonce", "bad entry"))?;
+                u64::from_be_bytes(a) + 1
+            }
+            None => 1,
+        };
+        let chain = ledger.chain_id();
+        let time = now_ms().max(ledger.tip().time_ms + 1);
+        let vkey = KeyPair::from_secret(SignatureSuite::Ed25519, &*self.validator_secret()?)?;
+        let mut engine = SingleValidator::new(ledger, vkey, EngineConfig::default())?;
+        let id = engine.submit(Transaction::sign(&chain, signer.clone(), nonce, body, key))?;
+        let outcome = engine.seal(time)?.ok_or(Error::Rejected("nothing sealed".into()))?;
+        if let Some((_, e)) = outcome.rejected.iter().find(|(r, _)| *r == id) {
+            return Err(Error::Rejected(e.to_string()));
+        }
+        Ok(id)
+    }
+
+    fn validator_secret(&self) -> Result<zeroize::Zeroizing<[u8; 32]>> {
+        let s = read_secret(&self.path.join("validator.key"))?;
+        Ok(zeroize::Zeroizing::new(
+            s.as_slice().try_into().map_err(|_| Error::invalid("validator.key", "not 32 bytes"))?,
+        ))
+    }
+
+    /// Resolves a DID document.
+    pub fn resolve(&self, did: &Did) -> Result<DidDocument> {
+        self.read(|l| Ok(l.resolve(did)?))
+    }
+
+    /// The current height.
+    pub fn height(&self) -> Result<u64> {
+        self.read(|l| Ok(l.tip().height))
+    }
+}

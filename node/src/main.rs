@@ -1,0 +1,528 @@
+//! `tessera`: the Tessera node command line.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use tessera_node::home::Home;
+use tessera_node::job::{JobSpec, RunOptions};
+use tessera_node::ledgerdir::LedgerDir;
+use tessera_node::stats::Squares;
+use tessera_node::{Error, Result, demo, ops, verify};
+
+const EXIT_CODES: &str = "Exit codes: 0 success; 2 usage; 3 file or spec invalid; 4 ledger \
+refused or failed; 5 not authorised (grant missing, revoked, expired, used up or for another \
+program); 6 peer identity refused (TLS/DID mismatch); 7 peer unreachable or left, transport \
+error; 8 secure computation failed (e.g. MAC check); 9 verification failed.";
+
+/// Tessera node: authorised secure computation between organisations, anchored on a ledger.
+#[derive(Parser)]
+#[command(name = "tessera", version, after_help = EXIT_CODES)]
+struct Cli {
+    /// Node home directory (default: $TESSERA_HOME, else ~/.tessera).
+    #[arg(long, global = true)]
+    home: Option<PathBuf>,
+    /// Print machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    /// More logging on stderr (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Create a node home: Ed25519 (or SM2) signing key, TLS key, DID and config.
+    Init {
+        /// Node name; the DID is did:tessera:<name>.
+        #[arg(long)]
+        name: String,
+        /// Signing key suite: ed25519 or sm2.
+        #[arg(long, default_value = "ed25519")]
+        suite: String,
+        /// QUIC listen address (IPv4); default: a free loopback port.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Ledger directory (see `tessera ledger start`).
+        #[arg(long)]
+        ledger: PathBuf,
+    },
+    /// The embedded single-validator ledger.
+    #[command(subcommand)]
+    Ledger(LedgerCmd),
+    /// DIDs: publish, show, resolve.
+    #[command(subcommand)]
+    Did(DidCmd),
+    /// Data sets.
+    #[command(subcommand)]
+    Dataset(DatasetCmd),
+    /// Grant a data set to a program for some participants.
+    Grant(GrantArgs),
+    /// Revoke a grant.
+    Revoke {
+        /// Data set id.
+        #[arg(long)]
+        dataset: String,
+        /// Grant id.
+        #[arg(long)]
+        grant: String,
+    },
+    /// Jobs: propose, run, join, status.
+    #[command(subcommand)]
+    Job(JobCmd),
+    /// Verify a job's anchored commitment (receipt against the validator set) and a result file.
+    Verify {
+        /// Job id.
+        job: String,
+        /// Result file to check against the committed hash.
+        #[arg(long)]
+        result: Option<PathBuf>,
+        /// Receipt file (from `job status --receipt`); default: fetch from the ledger.
+        #[arg(long)]
+        receipt: Option<PathBuf>,
+        /// Genesis file naming the trusted validators; default: the ledger's genesis.json.
+        #[arg(long)]
+        genesis: Option<PathBuf>,
+        /// Ledger directory; default: the home's.
+        #[arg(long)]
+        ledger: Option<PathBuf>,
+    },
+    /// Start a ledger and three nodes on loopback, run a joint-statistics job, verify it.
+    Demo {
+        /// Values per party.
+        #[arg(long, default_value_t = 200)]
+        values: usize,
+        /// Squares for the variance: triples (SPDZ multiplications) or owner.
+        #[arg(long, default_value = "triples")]
+        squares: String,
+        /// Keep the temporary directory.
+        #[arg(long)]
+        keep: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCmd {
+    /// Create the ledger (genesis, validator key) in a directory, or report on an existing one.
+    Start {
+        /// Ledger directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Chain name.
+        #[arg(long, default_value = "tessera-local")]
+        chain: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DidCmd {
+    /// Publish this node's DID document (signing key, endpoint, TLS key) on the ledger.
+    Create,
+    /// Show this node's DID and document.
+    Show,
+    /// Resolve a DID on the ledger.
+    Resolve {
+        /// The DID.
+        did: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DatasetCmd {
+    /// Register a data file (one integer per line, optional header) as a data set.
+    Register {
+        /// Data set id.
+        id: String,
+        /// The file; only its hashes go on the ledger.
+        file: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct GrantArgs {
+    /// Data set id.
+    #[arg(long)]
+    dataset: String,
+    /// Grant id.
+    #[arg(long)]
+    grant: String,
+    /// Program hash (hex), as `job propose` prints it.
+    #[arg(long, conflicts_with = "spec")]
+    program_hash: Option<String>,
+    /// Take program and participants from a job spec.
+    #[arg(long)]
+    spec: Option<PathBuf>,
+    /// Grantee DIDs (default with --spec: its participants).
+    #[arg(long = "to")]
+    to: Vec<String>,
+    /// Maximum uses.
+    #[arg(long, default_value_t = 1)]
+    uses: u64,
+    /// Validity in hours.
+    #[arg(long, default_value_t = 24)]
+    hours: u64,
+}
+
+#[derive(Args, Clone)]
+struct RunArgs {
+    /// Job spec (TOML).
+    #[arg(long)]
+    spec: PathBuf,
+    /// Where to write the result (default: <home>/jobs/<job>/result.json).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Seconds to wait for peers to connect.
+    #[arg(long, default_value_t = 30)]
+    connect_timeout: u64,
+    /// Seconds of silence after which a peer is considered gone.
+    #[arg(long, default_value_t = 10)]
+    idle_timeout: u64,
+}
+
+#[derive(Subcommand)]
+enum JobCmd {
+    /// Check a spec and print its program hash and the grants it needs.
+    Propose {
+        /// Job spec (TOML).
+        #[arg(long)]
+        spec: PathBuf,
+    },
+    /// Run a job as this node (every participant runs it; party 0 anchors).
+    Run(RunArgs),
+    /// Same as `run`, for a participant that did not propose the job.
+    Join(RunArgs),
+    /// Show a job's record on the ledger; optionally export its receipt.
+    Status {
+        /// Job id.
+        job: String,
+        /// Write the state receipt (binary) here.
+        #[arg(long)]
+        receipt: Option<PathBuf>,
+    },
+}
+
+fn home_dir(cli: &Cli) -> Result<PathBuf> {
+    if let Some(h) = &cli.home {
+        return Ok(h.clone());
+    }
+    if let Some(h) = std::env::var_os("TESSERA_HOME") {
+        return Ok(PathBuf::from(h));
+    }
+    std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".tessera"))
+        .ok_or_else(|| Error::Usage("no --home, TESSERA_HOME or HOME".into()))
+}
+
+fn out(cli: &Cli, value: serde_json::Value, human: &str) {
+    if cli.json {
+        println!("{value}");
+    } else {
+        println!("{human}");
+    }
+}
+
+fn spinner(cli: &Cli) -> indicatif::ProgressBar {
+    if cli.json {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if cli.json {
+                println!("{}", json!({"error": e.to_string(), "exit_code": e.exit_code()}));
+            }
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn ledger_of(cli: &Cli, explicit: Option<&Path>) -> Result<LedgerDir> {
+    match explicit {
+        Some(p) => LedgerDir::open(p),
+        None => LedgerDir::open(&Home::load(&home_dir(cli)?)?.config.ledger),
+    }
+}
+
+fn run(cli: &Cli) -> Result<()> {
+    match &cli.cmd {
+        Cmd::Init { name, suite, listen, ledger } => {
+            let dir = home_dir(cli)?;
+            let home = Home::init(&dir, name, suite, *listen, ledger)?;
+            out(
+                cli,
+                json!({"home": dir, "did": home.did().to_string(), "listen": home.config.listen}),
+                &format!(
+                    "initialised {} as {} (QUIC {}); publish it with `tessera did create`",
+                    dir.display(),
+                    home.did(),
+                    home.config.listen
+                ),
+            );
+        }
+        Cmd::Ledger(LedgerCmd::Start { dir, chain }) => {
+            let l = if dir.join("genesis.json").exists() {
+                LedgerDir::open(dir)?
+            } else {
+                LedgerDir::create(dir, chain)?
+            };
+            let h = l.height()?;
+            let id = hex::encode(l.chain_id());
+            out(
+                cli,
+                json!({"dir": dir, "chain_id": id, "height": h}),
+                &format!(
+                    "ledger {} ready in {} (chain {id}, height {h}); nodes on this host use it \
+                     with `tessera init --ledger {}`",
+                    l.genesis().chain_name,
+                    dir.display(),
+                    dir.display()
+                ),
+            );
+        }
+        Cmd::Did(DidCmd::Create) => {
+            let home = Home::load(&home_dir(cli)?)?;
+            let tx = ops::did_create(&home)?;
+            out(
+                cli,
+                json!({"did": home.did().to_string(), "tx": hex::encode(tx)}),
+                &format!("published {} (tx {})", home.did(), hex::encode(tx)),
+            );
+        }
+        Cmd::Did(DidCmd::Show) => {
+            let home = Home::load(&home_dir(cli)?)?;
+            let doc = ops::my_document(&home)?;
+            let v = doc_json(&doc);
+            out(cli, v.clone(), &serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        Cmd::Did(DidCmd::Resolve { did }) => {
+            let l = ledger_of(cli, None)?;
+            let doc = ops::did_resolve(&l, did)?;
+            let v = doc_json(&doc);
+            out(cli, v.clone(), &serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        Cmd::Dataset(DatasetCmd::Register { id, file }) => {
+            let mut home = Home::load(&home_dir(cli)?)?;
+            let tx = ops::dataset_register(&mut home, id, file)?;
+            out(
+                cli,
+                json!({"dataset": id, "tx": hex::encode(tx)}),
+                &format!("registered data set {id} (tx {})", hex::encode(tx)),
+            );
+        }
+        Cmd::Grant(g) => {
+            let home = Home::load(&home_dir(cli)?)?;
+            let (hash, mut to) = match (&g.program_hash, &g.spec) {
+                (Some(h), None) => (ops::parse_hash(h)?, vec![]),
+                (None, Some(s)) => {
+                    let spec = JobSpec::load(s)?;
+                    (spec.program.hash()?, spec.parties.iter().map(|p| p.did.clone()).collect())
+                }
+                _ => return Err(Error::Usage("give --program-hash or --spec".into())),
+            };
+            if !g.to.is_empty() {
+                to = g.to.clone();
+            }
+            let tx = ops::grant(&home, &g.dataset, &g.grant, hash, &to, g.uses, g.hours)?;
+            out(
+                cli,
+                json!({"dataset": g.dataset, "grant": g.grant, "program_hash": hex::encode(hash), "grantees": to, "tx": hex::encode(tx)}),
+                &format!(
+                    "granted {} as {} to program {} for {}",
+                    g.dataset,
+                    g.grant,
+                    hex::encode(hash),
+                    to.join(", ")
+                ),
+            );
+        }
+        Cmd::Revoke { dataset, grant } => {
+            let home = Home::load(&home_dir(cli)?)?;
+            let tx = ops::revoke(&home, dataset, grant)?;
+            out(
+                cli,
+                json!({"dataset": dataset, "grant": grant, "tx": hex::encode(tx)}),
+                &format!("revoked {grant} on {dataset}"),
+            );
+        }
+        Cmd::Job(JobCmd::Propose { spec }) => {
+            let spec = JobSpec::load(spec)?;
+            let h = hex::encode(spec.program.hash()?);
+            let grants: Vec<String> = spec
+                .parties
+                .iter()
+                .map(|p| {
+                    format!(
+                        "  {}: tessera grant --dataset {} --grant {} --spec <spec>",
+                        p.did, p.dataset, p.grant
+                    )
+                })
+                .collect();
+            out(
+                cli,
+                json!({"job_id": spec.job_id, "program_hash": h, "participants": spec.parties.iter().map(|p| &p.did).collect::<Vec<_>>()}),
+                &format!(
+                    "job {} is well formed; program hash {h}\ngrants needed:\n{}",
+                    spec.job_id,
+                    grants.join("\n")
+                ),
+            );
+        }
+        Cmd::Job(JobCmd::Run(a) | JobCmd::Join(a)) => {
+            let home = Home::load(&home_dir(cli)?)?;
+            let spec = JobSpec::load(&a.spec)?;
+            let opts = RunOptions {
+                connect_timeout: Duration::from_secs(a.connect_timeout),
+                idle_timeout: Duration::from_secs(a.idle_timeout.max(1)),
+                ..RunOptions::default()
+            };
+            let pb = spinner(cli);
+            let r = tessera_node::job::run(&home, &spec, &opts, &mut |m| {
+                tracing::info!("{m}");
+                pb.set_message(m.to_owned());
+            });
+            pb.finish_and_clear();
+            let o = r?;
+            let path = a
+                .out
+                .clone()
+                .unwrap_or_else(|| home.dir.join("jobs").join(&o.job_id).join("result.json"));
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            }
+            std::fs::write(&path, &o.result_bytes).map_err(|e| Error::io(&path, e))?;
+            let mut v = serde_json::to_value(&o).unwrap_or_default();
+            v["result_file"] = json!(path);
+            out(
+                cli,
+                v,
+                &format!(
+                    "job {} done as party {}: anchored at block {}, result {} (hash {}); sent {} B, received {} B in {} ms",
+                    o.job_id,
+                    o.party,
+                    o.anchored_at,
+                    path.display(),
+                    o.result_hash,
+                    o.bytes_sent,
+                    o.bytes_received,
+                    o.total_ms
+                ),
+            );
+        }
+        Cmd::Job(JobCmd::Status { job, receipt }) => {
+            let l = ledger_of(cli, None)?;
+            let (rec, rcpt) = ops::job_status(&l, job)?;
+            if let Some(p) = receipt {
+                std::fs::write(p, tessera_ledger::Encode::to_bytes(&rcpt))
+                    .map_err(|e| Error::io(p, e))?;
+            }
+            match rec {
+                None => {
+                    out(
+                        cli,
+                        json!({"job_id": job, "anchored": false}),
+                        &format!("job {job} is not on the ledger"),
+                    );
+                }
+                Some(r) => {
+                    let c = &r.commitment;
+                    out(
+                        cli,
+                        json!({"job_id": job, "anchored": true, "height": r.height, "submitter": r.submitter.to_string(),
+                               "participants": c.participants.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                               "program_hash": hex::encode(c.program_hash), "result_hash": hex::encode(c.result_hash)}),
+                        &format!(
+                            "job {job} anchored at block {} by {}; result hash {}",
+                            r.height,
+                            r.submitter,
+                            hex::encode(c.result_hash)
+                        ),
+                    );
+                }
+            }
+        }
+        Cmd::Verify { job, result, receipt, genesis, ledger } => {
+            let (g, rc) = match (genesis, receipt) {
+                (Some(g), Some(r)) => (verify::read_genesis(g)?, verify::read_receipt(r)?),
+                _ => {
+                    let l = ledger_of(cli, ledger.as_deref())?;
+                    let g = match genesis {
+                        Some(g) => verify::read_genesis(g)?,
+                        None => verify::read_genesis(&l.path().join("genesis.json"))?,
+                    };
+                    let rc = match receipt {
+                        Some(r) => verify::read_receipt(r)?,
+                        None => ops::job_status(&l, job)?.1,
+                    };
+                    (g, rc)
+                }
+            };
+            let v = verify::verify(&g, job, &rc, result.as_deref())?;
+            out(
+                cli,
+                serde_json::to_value(&v).unwrap_or_default(),
+                &format!(
+                    "OK: job {job} anchored at block {} and signed by {}; receipt certified by the validator set{}",
+                    v.anchored_at,
+                    v.participants.join(", "),
+                    if v.result_file_checked {
+                        "; result file matches the committed hash"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+        }
+        Cmd::Demo { values, squares, keep } => {
+            let squares = match squares.as_str() {
+                "triples" => Squares::Triples,
+                "owner" => Squares::Owner,
+                s => return Err(Error::Usage(format!("--squares {s}: use triples or owner"))),
+            };
+            let opts = demo::DemoOptions { values: *values, squares, keep: *keep, dir: None };
+            let json_mode = cli.json;
+            let report = demo::run(&opts, &mut |line| {
+                if !json_mode {
+                    println!("{line}");
+                }
+            })?;
+            if cli.json {
+                println!("{}", serde_json::to_string(&report).unwrap_or_default());
+            } else {
+                println!("demo finished in {} ms", report.total_ms);
+            }
+            if !report.matches_cleartext || !report.tampered_result_rejected {
+                return Err(Error::Verification("demo self-check failed".into()));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn doc_json(doc: &tessera_ledger::DidDocument) -> serde_json::Value {
+    json!({
+        "did": doc.did().to_string(),
+        "version": doc.version,
+        "deactivated": doc.deactivated,
+        "methods": doc.methods.iter().map(|m| json!({"id": m.id, "suite": format!("{:?}", m.key.suite()), "key": hex::encode(m.key.as_bytes())})).collect::<Vec<_>>(),
+    })
+}

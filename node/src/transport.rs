@@ -1,0 +1,519 @@
+//! QUIC links between the parties of a job, adapted to the synchronous [`Channel`] trait.
+//!
+//! Each node runs one `quinn` endpoint per job with DID-bound mutual TLS ([`crate::tls`]). Party
+//! `i` dials every party `j < i` and accepts every party `j > i`; each pair shares one
+//! bidirectional stream. After the handshake the dialler sends a hello naming the job and its
+//! party index, and the acceptor checks that the certificate key the handshake proved is the key
+//! of that party's DID (the handshake itself already refused keys of no participant).
+//!
+//! The channel owns a tokio runtime. Every link has a writer task fed by an unbounded queue (so
+//! `send` never blocks, as the trait promises) and a reader task that cuts frames (4-byte
+//! little-endian length, then payload; frames above the configured maximum are refused before
+//! any allocation) into a queue that `recv` drains with a timeout. Counters include the 4-byte
+//! header, as every other `Channel` does; the setup hello is not counted. QUIC keep-alives and an
+//! idle timeout turn a vanished peer into [`tessera_mpc::Error::PeerDisconnected`].
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use quinn::{Connection, Endpoint, RecvStream, SendStream, TransportConfig, VarInt};
+use serde::{Deserialize, Serialize};
+use tessera_mpc::{Channel, ChannelConfig, ChannelStats, PartyId};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::error::{Error, Result};
+use crate::tls::{self, PeerInfo};
+
+/// Largest hello or acknowledgement accepted during setup.
+const MAX_HELLO: usize = 4096;
+
+/// Settings of a job's mesh.
+#[derive(Clone, Debug)]
+pub struct MeshConfig {
+    /// The job these links serve (both sides must agree).
+    pub job_id: String,
+    /// This party's index in `parties`.
+    pub me: usize,
+    /// Every party, in party order (this one included).
+    pub parties: Vec<PeerInfo>,
+    /// How long to keep trying to reach peers.
+    pub connect_timeout: Duration,
+    /// QUIC idle timeout: a peer silent this long (despite keep-alives) is gone.
+    pub idle_timeout: Duration,
+    /// Frame size and receive-timeout limits.
+    pub channel: ChannelConfig,
+}
+
+impl MeshConfig {
+    /// Default timeouts for `parties`.
+    pub fn new(job_id: &str, me: usize, parties: Vec<PeerInfo>) -> Self {
+        Self {
+            job_id: job_id.to_owned(),
+            me,
+            parties,
+            connect_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(10),
+            channel: ChannelConfig::default(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Hello {
+    job: String,
+    party: usize,
+    did: String,
+}
+
+enum Incoming {
+    Frame(Vec<u8>),
+    Closed,
+    Failed(String),
+}
+
+struct Link {
+    conn: Connection,
+    out: Option<mpsc::UnboundedSender<Vec<u8>>>,
+    inc: mpsc::UnboundedReceiver<Incoming>,
+    writer: Option<JoinHandle<()>>,
+}
+
+/// One party's QUIC links to the other parties of a job.
+pub struct QuicChannel {
+    rt: Option<tokio::runtime::Runtime>,
+    endpoint: Endpoint,
+    me: PartyId,
+    links: Vec<Option<Link>>,
+    dids: Vec<String>,
+    config: ChannelConfig,
+    stats: ChannelStats,
+    last_was_send: bool,
+}
+
+impl std::fmt::Debug for QuicChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QuicChannel").field("me", &self.me).field("stats", &self.stats).finish()
+    }
+}
+
+fn transport_config(idle: Duration) -> Result<Arc<TransportConfig>> {
+    let mut t = TransportConfig::default();
+    let idle = quinn::IdleTimeout::try_from(idle).map_err(|e| Error::Transport(e.to_string()))?;
+    t.max_idle_timeout(Some(idle));
+    t.keep_alive_interval(Some(Duration::from_millis(500)));
+    // Large windows: MPC rounds send megabytes at once on a single stream.
+    t.stream_receive_window(VarInt::from_u32(64 << 20));
+    t.receive_window(VarInt::from_u32(256 << 20));
+    t.send_window(256 << 20);
+    t.max_concurrent_uni_streams(VarInt::from_u32(0));
+    Ok(Arc::new(t))
+}
+
+/// Whether a connection error came from the TLS handshake (an identity refusal).
+fn is_crypto(e: &quinn::ConnectionError) -> bool {
+    let code = match e {
+        quinn::ConnectionError::TransportError(t) => u64::from(t.code),
+        quinn::ConnectionError::ConnectionClosed(c) => u64::from(c.error_code),
+        _ => return false,
+    };
+    (0x100..0x200).contains(&code)
+}
+
+async fn write_frame(s: &mut SendStream, payload: &[u8]) -> std::io::Result<()> {
+    let len = u32::try_from(payload.len())
+        .map_err(|_| std::io::Error::other("frame larger than 4 GiB"))?;
+    s.write_all(&len.to_le_bytes()).await.map_err(std::io::Error::other)?;
+    s.write_all(payload).await.map_err(std::io::Error::other)
+}
+
+async fn read_small(r: &mut RecvStream) -> std::result::Result<Vec<u8>, String> {
+    let mut h = [0u8; 4];
+    r.read_exact(&mut h).await.map_err(|e| e.to_string())?;
+    let len = u32::from_le_bytes(h) as usize;
+    if len > MAX_HELLO {
+        return Err(format!("setup message of {len} bytes"));
+    }
+    let mut buf = vec![0u8; len];
+    r.read_exact(&mut buf).await.map_err(|e| e.to_string())?;
+    Ok(buf)
+}
+
+fn peer_cert_key(conn: &Connection) -> Option<[u8; 32]> {
+    let id = conn.peer_identity()?;
+    let certs = id.downcast::<Vec<rustls::pki_types::CertificateDer<'static>>>().ok()?;
+    tls::certificate_key(certs.first()?).ok()
+}
+
+/// Reads frames from a peer into a queue until the stream ends or fails.
+async fn reader(mut r: RecvStream, tx: mpsc::UnboundedSender<Incoming>, max: usize) {
+    loop {
+        let mut h = [0u8; 4];
+        match r.read_exact(&mut h).await {
+            Ok(()) => {}
+            Err(quinn::ReadExactError::FinishedEarly(0)) => {
+                let _ = tx.send(Incoming::Closed);
+                return;
+            }
+            Err(e) => {
+                let _ = tx.send(Incoming::Failed(e.to_string()));
+                return;
+            }
+        }
+        let len = u32::from_le_bytes(h) as usize;
+        if len > max {
+            let _ = tx.send(Incoming::Failed(format!("frame of {len} bytes exceeds {max}")));
+            return;
+        }
+        let mut buf = vec![0u8; len];
+        if let Err(e) = r.read_exact(&mut buf).await {
+            let _ = tx.send(Incoming::Failed(e.to_string()));
+            return;
+        }
+        if tx.send(Incoming::Frame(buf)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Writes queued frames to a peer; when the queue closes, finishes the stream and waits until
+/// the peer has read everything.
+async fn writer(mut s: SendStream, mut rx: mpsc::UnboundedReceiver<Vec<u8>>) {
+    while let Some(frame) = rx.recv().await {
+        if let Err(e) = write_frame(&mut s, &frame).await {
+            tracing::debug!("link write failed: {e}");
+            return;
+        }
+    }
+    let _ = s.finish();
+    let _ = s.stopped().await;
+}
+
+impl QuicChannel {
+    /// Connects this party to every other party of the job.
+    pub fn connect(tls_pkcs8: &[u8], cfg: &MeshConfig) -> Result<Self> {
+        let n = cfg.parties.len();
+        let me_info = cfg
+            .parties
+            .get(cfg.me)
+            .ok_or_else(|| Error::Usage("party index out of range".into()))?
+            .clone();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Transport(format!("runtime: {e}")))?;
+        let transport = transport_config(cfg.idle_timeout)?;
+        let keys: Vec<[u8; 32]> = cfg.parties.iter().map(|p| p.tls_key).collect();
+        let server = tls::server_config(tls_pkcs8, keys)?;
+        let qsc = quinn::crypto::rustls::QuicServerConfig::try_from(server)
+            .map_err(|e| Error::Transport(e.to_string()))?;
+        let mut sc = quinn::ServerConfig::with_crypto(Arc::new(qsc));
+        sc.transport_config(transport.clone());
+        let bind = SocketAddr::new(me_info.addr.ip(), me_info.addr.port());
+        let endpoint = {
+            let _g = rt.enter();
+            Endpoint::server(sc, bind)
+                .map_err(|e| Error::Transport(format!("cannot listen on {bind}: {e}")))?
+        };
+        let deadline = Instant::now() + cfg.connect_timeout;
+        let links = rt.block_on(mesh(tls_pkcs8, cfg, &endpoint, transport, deadline));
+        let links = match links {
+            Ok(l) => l,
+            Err(e) => {
+                endpoint.close(VarInt::from_u32(1), b"setup failed");
+                return Err(e);
+            }
+        };
+        let mut out = Vec::with_capacity(n);
+        {
+            let _g = rt.enter();
+            for l in links {
+                out.push(l.map(|(conn, s, r)| {
+                    let (otx, orx) = mpsc::unbounded_channel();
+                    let (itx, irx) = mpsc::unbounded_channel();
+                    tokio::spawn(reader(r, itx, cfg.channel.max_frame_bytes));
+                    let w = tokio::spawn(writer(s, orx));
+                    Link { conn, out: Some(otx), inc: irx, writer: Some(w) }
+                }));
+            }
+        }
+        Ok(Self {
+            rt: Some(rt),
+            endpoint,
+            me: crate::pid(cfg.me),
+            links: out,
+            dids: cfg.parties.iter().map(|p| p.did.to_string()).collect(),
+            config: cfg.channel,
+            stats: ChannelStats::default(),
+            last_was_send: false,
+        })
+    }
+
+    /// The DID of party `p`.
+    pub fn did_of(&self, p: PartyId) -> &str {
+        self.dids.get(p.index()).map_or("?", String::as_str)
+    }
+
+    fn link(&mut self, p: PartyId) -> tessera_mpc::Result<&mut Link> {
+        self.links
+            .get_mut(p.index())
+            .and_then(Option::as_mut)
+            .ok_or(tessera_mpc::Error::Misuse("no link to that party"))
+    }
+
+    /// Flushes every link, waits (briefly) until peers have read everything, and closes.
+    pub fn shutdown(&mut self) {
+        let Some(rt) = self.rt.take() else { return };
+        let mut writers = Vec::new();
+        for l in self.links.iter_mut().flatten() {
+            l.out = None;
+            if let Some(w) = l.writer.take() {
+                writers.push(w);
+            }
+        }
+        rt.block_on(async {
+            let _ = tokio::time::timeout(Duration::from_secs(5), async {
+                for w in writers {
+                    let _ = w.await;
+                }
+            })
+            .await;
+        });
+        for l in self.links.iter().flatten() {
+            l.conn.close(VarInt::from_u32(0), b"done");
+        }
+        self.endpoint.close(VarInt::from_u32(0), b"done");
+        rt.block_on(async {
+            let _ = tokio::time::timeout(Duration::from_secs(1), self.endpoint.wait_idle()).await;
+        });
+    }
+}
+
+impl Drop for QuicChannel {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+type Established = Option<(Connection, SendStream, RecvStream)>;
+
+async fn mesh(
+    tls_pkcs8: &[u8],
+    cfg: &MeshConfig,
+    endpoint: &Endpoint,
+    transport: Arc<TransportConfig>,
+    deadline: Instant,
+) -> Result<Vec<Established>> {
+    let n = cfg.parties.len();
+    let mut links: Vec<Established> = (0..n).map(|_| None).collect();
+    // Dial every lower party while accepting every higher one; a failed dial ends the setup.
+    let mut dials = tokio::task::JoinSet::new();
+    for j in 0..cfg.me {
+        let peer = cfg.parties[j].clone();
+        let client = tls::client_config(tls_pkcs8, &peer)?;
+        let qcc = quinn::crypto::rustls::QuicClientConfig::try_from(client)
+            .map_err(|e| Error::Transport(e.to_string()))?;
+        let mut cc = quinn::ClientConfig::new(Arc::new(qcc));
+        cc.transport_config(transport.clone());
+        let ep = endpoint.clone();
+        let hello = Hello {
+            job: cfg.job_id.clone(),
+            party: cfg.me,
+            did: cfg.parties[cfg.me].did.to_string(),
+        };
+        dials.spawn(async move { dial(ep, cc, j, peer, hello, deadline).await });
+    }
+    let expected = n - 1 - cfg.me;
+    let mut accepted = 0;
+    while accepted < expected || !dials.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        tokio::select! {
+            done = dials.join_next(), if !dials.is_empty() => {
+                let Some(done) = done else { continue };
+                let (j, est) = done.map_err(|e| Error::Transport(e.to_string()))??;
+                links[j] = Some(est);
+            }
+            inc = tokio::time::timeout(left, endpoint.accept()), if accepted < expected => {
+                let inc = match inc {
+                    Ok(Some(inc)) => inc,
+                    Ok(None) => return Err(Error::Transport("endpoint closed".into())),
+                    Err(_) => {
+                        let missing: Vec<String> = (cfg.me + 1..n)
+                            .filter(|j| links[*j].is_none())
+                            .map(|j| cfg.parties[j].did.to_string())
+                            .collect();
+                        return Err(Error::Peer {
+                            peer: missing.join(", "),
+                            reason: format!("did not connect within {:?}", cfg.connect_timeout),
+                        });
+                    }
+                };
+                match accept_one(inc, cfg).await {
+                    Ok((j, est)) if links[j].is_none() => {
+                        tracing::info!(peer = %cfg.parties[j].did, "accepted peer");
+                        links[j] = Some(est);
+                        accepted += 1;
+                    }
+                    Ok((j, _)) => tracing::warn!(party = j, "duplicate connection refused"),
+                    Err(e) => tracing::warn!("refused an incoming connection: {e}"),
+                }
+            }
+        }
+    }
+    Ok(links)
+}
+
+async fn accept_one(
+    inc: quinn::Incoming,
+    cfg: &MeshConfig,
+) -> Result<(usize, (Connection, SendStream, RecvStream))> {
+    let conn = inc.await.map_err(|e| {
+        if is_crypto(&e) {
+            Error::Identity(format!("handshake refused: {e}"))
+        } else {
+            Error::Transport(e.to_string())
+        }
+    })?;
+    let (mut s, mut r) = tokio::time::timeout(Duration::from_secs(10), conn.accept_bi())
+        .await
+        .map_err(|_| Error::Transport("no hello".into()))?
+        .map_err(|e| Error::Transport(e.to_string()))?;
+    let raw = read_small(&mut r).await.map_err(Error::Transport)?;
+    let hello: Hello = serde_json::from_slice(&raw).map_err(|e| Error::invalid("hello", e))?;
+    let refuse = |why: String| {
+        conn.close(VarInt::from_u32(2), why.as_bytes());
+        Error::Identity(why)
+    };
+    if hello.job != cfg.job_id {
+        return Err(refuse(format!("hello for another job {:?}", hello.job)));
+    }
+    let Some(claimed) = cfg.parties.get(hello.party).filter(|_| hello.party > cfg.me) else {
+        return Err(refuse(format!("bad party index {}", hello.party)));
+    };
+    if claimed.did.to_string() != hello.did || peer_cert_key(&conn) != Some(claimed.tls_key) {
+        return Err(refuse(format!(
+            "certificate does not carry the key of {} (claimed {})",
+            claimed.did, hello.did
+        )));
+    }
+    write_frame(&mut s, b"ok").await.map_err(|e| Error::Transport(e.to_string()))?;
+    Ok((hello.party, (conn, s, r)))
+}
+
+async fn dial(
+    ep: Endpoint,
+    cc: quinn::ClientConfig,
+    j: usize,
+    peer: PeerInfo,
+    hello: Hello,
+    deadline: Instant,
+) -> Result<(usize, (Connection, SendStream, RecvStream))> {
+    let unreachable = |why: String| Error::Peer { peer: peer.did.to_string(), reason: why };
+    let conn = loop {
+        let connecting = ep
+            .connect_with(cc.clone(), peer.addr, "tessera-node")
+            .map_err(|e| Error::Transport(e.to_string()))?;
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, connecting).await {
+            Ok(Ok(c)) => break c,
+            Ok(Err(e)) if is_crypto(&e) => {
+                return Err(Error::Identity(format!(
+                    "TLS handshake with {} at {} refused: {e}",
+                    peer.did, peer.addr
+                )));
+            }
+            Ok(Err(e)) if Instant::now() < deadline => {
+                tracing::debug!(peer = %peer.did, "connect attempt failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Ok(Err(e)) => return Err(unreachable(format!("unreachable at {}: {e}", peer.addr))),
+            Err(_) => return Err(unreachable(format!("unreachable at {}", peer.addr))),
+        }
+    };
+    let (mut s, mut r) = conn.open_bi().await.map_err(|e| unreachable(e.to_string()))?;
+    let raw = serde_json::to_vec(&hello).map_err(|e| Error::Transport(e.to_string()))?;
+    write_frame(&mut s, &raw).await.map_err(|e| unreachable(e.to_string()))?;
+    let ack = tokio::time::timeout(Duration::from_secs(10), read_small(&mut r))
+        .await
+        .map_err(|_| unreachable("no acknowledgement".into()))?;
+    match ack {
+        Ok(a) if a == b"ok" => {}
+        Ok(_) => return Err(unreachable("bad acknowledgement".into())),
+        Err(e) => {
+            let reason = match conn.close_reason() {
+                Some(quinn::ConnectionError::ApplicationClosed(c)) => {
+                    String::from_utf8_lossy(&c.reason).into_owned()
+                }
+                _ => e,
+            };
+            return Err(Error::Identity(format!("{} refused us: {reason}", peer.did)));
+        }
+    }
+    tracing::info!(peer = %peer.did, "connected to peer");
+    Ok((j, (conn, s, r)))
+}
+
+impl Channel for QuicChannel {
+    fn party(&self) -> PartyId {
+        self.me
+    }
+
+    fn num_parties(&self) -> usize {
+        self.links.len()
+    }
+
+    fn send(&mut self, to: PartyId, payload: &[u8]) -> tessera_mpc::Result<()> {
+        if payload.len() > self.config.max_frame_bytes {
+            return Err(tessera_mpc::Error::FrameTooLarge {
+                peer: to,
+                len: payload.len() as u64,
+                max: self.config.max_frame_bytes,
+            });
+        }
+        let link = self.link(to)?;
+        let sent = link.out.as_ref().is_some_and(|o| o.send(payload.to_vec()).is_ok());
+        if !sent {
+            return Err(tessera_mpc::Error::PeerDisconnected { peer: to });
+        }
+        self.stats.bytes_sent += payload.len() as u64 + tessera_mpc::channel::FRAME_HEADER_BYTES;
+        self.stats.messages_sent += 1;
+        if !self.last_was_send {
+            self.stats.rounds += 1;
+            self.last_was_send = true;
+        }
+        Ok(())
+    }
+
+    fn recv(&mut self, from: PartyId) -> tessera_mpc::Result<Vec<u8>> {
+        let timeout = self.config.recv_timeout;
+        let rt = self.rt.as_ref().ok_or(tessera_mpc::Error::Misuse("channel shut down"))?;
+        let handle = rt.handle().clone();
+        let did = self.did_of(from).to_owned();
+        let link = self.link(from)?;
+        let got = handle.block_on(async { tokio::time::timeout(timeout, link.inc.recv()).await });
+        match got {
+            Ok(Some(Incoming::Frame(buf))) => {
+                self.stats.bytes_received +=
+                    buf.len() as u64 + tessera_mpc::channel::FRAME_HEADER_BYTES;
+                self.stats.messages_received += 1;
+                self.last_was_send = false;
+                Ok(buf)
+            }
+            Ok(Some(Incoming::Failed(why))) => {
+                tracing::error!(peer = %did, "link failed: {why}");
+                Err(tessera_mpc::Error::PeerDisconnected { peer: from })
+            }
+            Ok(Some(Incoming::Closed) | None) => {
+                tracing::error!(peer = %did, "peer closed the link");
+                Err(tessera_mpc::Error::PeerDisconnected { peer: from })
+            }
+            Err(_) => Err(tessera_mpc::Error::Timeout { peer: from, after: timeout }),
+        }
+    }
+
+    fn stats(&self) -> ChannelStats {
+        self.stats
+    }
+}

@@ -1,0 +1,266 @@
+//! End-to-end tests: a ledger and three nodes as separate `tessera` processes on loopback.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tessera");
+const NAMES: [&str; 3] = ["alice", "bob", "carol"];
+
+fn tessera(home: Option<&Path>, args: &[&str]) -> Output {
+    let mut c = Command::new(BIN);
+    if let Some(h) = home {
+        c.arg("--home").arg(h);
+    }
+    c.args(args).output().expect("run tessera")
+}
+
+fn ok(o: Output) -> String {
+    assert!(
+        o.status.success(),
+        "tessera failed: {}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+struct Net {
+    dir: tempfile::TempDir,
+    ledger: PathBuf,
+    homes: Vec<PathBuf>,
+}
+
+impl Net {
+    fn home(&self, i: usize) -> &Path {
+        &self.homes[i]
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Ledger, three nodes with published DIDs and registered data; grants by `granting`.
+    fn new(values: usize, squares: &str, granting: &[usize]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = dir.path().join("ledger");
+        ok(tessera(None, &["ledger", "start", "--dir", ledger.to_str().unwrap()]));
+        let mut homes = Vec::new();
+        for (i, name) in NAMES.iter().enumerate() {
+            let home = dir.path().join(name);
+            ok(tessera(
+                Some(&home),
+                &["init", "--name", name, "--ledger", ledger.to_str().unwrap()],
+            ));
+            ok(tessera(Some(&home), &["did", "create"]));
+            let data = dir.path().join(format!("{name}.csv"));
+            let rows: String =
+                (0..values).map(|k| format!("{}\n", (k * 7 + i * 13) % 90 + 10)).collect();
+            std::fs::write(&data, format!("value\n{rows}")).unwrap();
+            ok(tessera(
+                Some(&home),
+                &["dataset", "register", &format!("{name}-data"), data.to_str().unwrap()],
+            ));
+            homes.push(home);
+        }
+        let parties: String = NAMES
+            .iter()
+            .map(|n| {
+                format!(
+                    "[[party]]\ndid = \"did:tessera:{n}\"\ndataset = \"{n}-data\"\ngrant = \"g1\"\n"
+                )
+            })
+            .collect();
+        let spec = format!(
+            "job_id = \"job-1\"\noutputs = [\"did:tessera:alice\", \"did:tessera:bob\", \"did:tessera:carol\"]\n\
+             [program]\nname = \"joint-stats\"\nhistogram_edges = [0, 50, 100]\nsquares = \"{squares}\"\n{parties}"
+        );
+        std::fs::write(dir.path().join("job.toml"), spec).unwrap();
+        let net = Self { dir, ledger, homes };
+        for &i in granting {
+            let spec = net.path("job.toml");
+            ok(tessera(
+                Some(net.home(i)),
+                &[
+                    "grant",
+                    "--dataset",
+                    &format!("{}-data", NAMES[i]),
+                    "--grant",
+                    "g1",
+                    "--spec",
+                    spec.to_str().unwrap(),
+                ],
+            ));
+        }
+        net
+    }
+
+    fn spawn(&self, i: usize, extra: &[&str]) -> Child {
+        let spec = self.path("job.toml");
+        let out = self.path(&format!("result-{i}.json"));
+        Command::new(BIN)
+            .arg("--home")
+            .arg(self.home(i))
+            .args(["-v", "job", "run", "--spec", spec.to_str().unwrap()])
+            .args(["--out", out.to_str().unwrap()])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    fn anchored(&self) -> bool {
+        let s = ok(tessera(Some(self.home(0)), &["--json", "job", "status", "job-1"]));
+        let v: serde_json::Value = serde_json::from_str(s.trim()).unwrap();
+        v["anchored"].as_bool().unwrap()
+    }
+}
+
+fn finish(c: Child) -> (i32, String) {
+    let o = c.wait_with_output().unwrap();
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    (o.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn job_succeeds_verifies_and_tampering_is_rejected() {
+    let net = Net::new(30, "triples", &[0, 1, 2]);
+    let kids: Vec<Child> = (0..3).map(|i| net.spawn(i, &[])).collect();
+    for (i, k) in kids.into_iter().enumerate() {
+        let (code, text) = finish(k);
+        assert_eq!(code, 0, "party {i}: {text}");
+    }
+    let r0 = std::fs::read(net.path("result-0.json")).unwrap();
+    for i in 1..3 {
+        assert_eq!(std::fs::read(net.path(&format!("result-{i}.json"))).unwrap(), r0);
+    }
+    let v: serde_json::Value = serde_json::from_slice(&r0).unwrap();
+    let expect: u64 =
+        (0..3).flat_map(|i| (0..30).map(move |k| ((k * 7 + i * 13) % 90 + 10) as u64)).sum();
+    assert_eq!(v["sum"].as_u64(), Some(expect));
+    assert_eq!(v["count"].as_u64(), Some(90));
+
+    // verify, with the result file, against the ledger's validator set.
+    let result = net.path("result-0.json");
+    let s = ok(tessera(
+        Some(net.home(1)),
+        &["--json", "verify", "job-1", "--result", result.to_str().unwrap()],
+    ));
+    let v: serde_json::Value = serde_json::from_str(s.trim()).unwrap();
+    assert_eq!(v["participants"].as_array().unwrap().len(), 3);
+
+    // A tampered result file is rejected.
+    let mut bad = r0.clone();
+    let pos = bad.iter().position(|b| b.is_ascii_digit()).unwrap();
+    bad[pos] = if bad[pos] == b'9' { b'1' } else { bad[pos] + 1 };
+    let badf = net.path("bad-result.json");
+    std::fs::write(&badf, &bad).unwrap();
+    let o = tessera(Some(net.home(1)), &["verify", "job-1", "--result", badf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(9), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // An exported receipt verifies offline; every single-byte tamper is rejected.
+    let rf = net.path("receipt.bin");
+    ok(tessera(Some(net.home(2)), &["job", "status", "job-1", "--receipt", rf.to_str().unwrap()]));
+    let genesis = net.ledger.join("genesis.json");
+    let g = genesis.to_str().unwrap();
+    ok(tessera(None, &["verify", "job-1", "--receipt", rf.to_str().unwrap(), "--genesis", g]));
+    let receipt = std::fs::read(&rf).unwrap();
+    let step = (receipt.len() / 12).max(1);
+    for pos in (0..receipt.len()).step_by(step) {
+        let mut t = receipt.clone();
+        t[pos] ^= 0x01;
+        let tf = net.path("tampered.bin");
+        std::fs::write(&tf, &t).unwrap();
+        let o =
+            tessera(None, &["verify", "job-1", "--receipt", tf.to_str().unwrap(), "--genesis", g]);
+        assert_eq!(o.status.code(), Some(9), "byte {pos} flipped was accepted");
+    }
+}
+
+#[test]
+fn missing_grant_is_refused_before_any_data_moves() {
+    // carol never grants her data set.
+    let net = Net::new(10, "owner", &[0, 1]);
+    let start = Instant::now();
+    let kids: Vec<Child> = (0..3).map(|i| net.spawn(i, &["--connect-timeout", "20"])).collect();
+    for (i, k) in kids.into_iter().enumerate() {
+        let (code, text) = finish(k);
+        assert_eq!(code, 5, "party {i}: {text}");
+        assert!(text.contains("no grant g1 on data set carol-data"), "{text}");
+        assert!(!text.contains("connected to peer") && !text.contains("accepted peer"), "{text}");
+    }
+    // Refused at once, not after a connection timeout.
+    assert!(start.elapsed() < Duration::from_secs(15));
+    assert!(!net.anchored());
+}
+
+#[test]
+fn node_with_another_dids_certificate_is_refused() {
+    let net = Net::new(10, "owner", &[0, 1, 2]);
+    // mallory has her own keys and DID, and pretends to be bob (same config, own keys).
+    let mallory = net.path("mallory");
+    ok(tessera(
+        Some(&mallory),
+        &["init", "--name", "mallory", "--ledger", net.ledger.to_str().unwrap()],
+    ));
+    ok(tessera(Some(&mallory), &["did", "create"]));
+    std::fs::copy(net.home(1).join("config.toml"), mallory.join("config.toml")).unwrap();
+    let spec = net.path("job.toml");
+    let spawn = |home: &Path| {
+        Command::new(BIN)
+            .arg("--home")
+            .arg(home)
+            .args(["job", "run", "--spec", spec.to_str().unwrap(), "--connect-timeout", "6"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let a = spawn(net.home(0));
+    let m = spawn(&mallory);
+    let c = spawn(net.home(2));
+    let (ca, ta) = finish(a);
+    let (cm, tm) = finish(m);
+    let (cc, tc) = finish(c);
+    // mallory's certificate carries no participant's key: alice refuses her handshake.
+    assert_eq!(cm, 6, "mallory: {tm}");
+    // carol dials "bob" and finds a certificate without bob's key.
+    assert_eq!(cc, 6, "carol: {tc}");
+    assert!(tc.contains("did:tessera:bob"), "{tc}");
+    // alice never hears from a genuine bob or carol.
+    assert_eq!(ca, 7, "alice: {ta}");
+    assert!(!net.anchored());
+}
+
+#[test]
+fn killing_a_node_mid_job_stops_the_others_and_anchors_nothing() {
+    let net = Net::new(150, "triples", &[0, 1, 2]);
+    let extra = ["--idle-timeout", "2"];
+    let a = net.spawn(0, &extra);
+    let b = net.spawn(1, &extra);
+    let mut c = net.spawn(2, &extra);
+    // Wait until carol is inside the computation, then kill her.
+    let err = c.stderr.take().unwrap();
+    let mut lines = BufReader::new(err).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let line = lines.next().expect("carol's log ended").unwrap();
+        if line.contains("MASCOT setup") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "carol never started");
+    }
+    c.kill().unwrap();
+    let _ = c.wait();
+    let t = Instant::now();
+    for (i, k) in [a, b].into_iter().enumerate() {
+        let (code, text) = finish(k);
+        assert_eq!(code, 7, "party {i}: {text}");
+        assert!(text.contains("nothing anchored"), "{text}");
+    }
+    assert!(t.elapsed() < Duration::from_secs(30));
+    assert!(!net.anchored());
+}
