@@ -13,7 +13,7 @@
 //! malicious receiver may choose the rows it knows; [`tccr`] with a tweak unique to each OT is the
 //! hash GKWY prove sufficient for that (§7.3: κ-bit security against 2^κ/q queries).
 //!
-//! [`AesCtr`] is the keyed PRG that expands OT-extension seeds into columns.
+//! `AesCtr` (crate-internal) is the keyed PRG that expands OT-extension seeds into columns.
 
 use std::sync::OnceLock;
 
