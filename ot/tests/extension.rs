@@ -203,3 +203,47 @@ fn vanished_peer_is_an_error() {
         }
     }
 }
+
+/// A receiver that deviates at the byte level: after an honest setup it sends messages of the
+/// wrong length, or right-length messages whose check reply does not open its commitment. The
+/// sender must return a typed error (never panic or accept).
+#[test]
+fn malformed_receiver_messages_are_refused() {
+    // (message lengths to send before the 64-byte reply, expected error)
+    let n = 100;
+    let rows = 128 + 256; // n rounded up to 128, plus the check's padding rows
+    let cases: Vec<(Vec<usize>, &str)> = vec![
+        (vec![31], "bad-length commitment"),
+        (vec![32, 128 * rows / 8 - 1], "bad-length extension message"),
+        (vec![32, 128 * rows / 8], "commitment that does not open"),
+    ];
+    for (lens, what) in cases {
+        let runs =
+            run_parties(2, Transport::Memory, ChannelConfig::default(), |ch: &mut dyn Channel| {
+                let mut prg = Prg::from_entropy();
+                if ch.party() == PartyId(0) {
+                    let mut s = kos::Sender::setup(ch, PartyId(1), &mut prg)?;
+                    s.correlated(ch, n).map(drop)
+                } else {
+                    let _r = kos::Receiver::setup(ch, PartyId(0), &mut prg)?;
+                    for &len in &lens {
+                        let mut junk = vec![0u8; len];
+                        prg.fill_bytes(&mut junk);
+                        ch.send(PartyId(0), &junk)?;
+                    }
+                    if lens.len() == 2 && lens[1] == 128 * rows / 8 {
+                        let _seed = ch.recv(PartyId(0))?;
+                        ch.send(PartyId(0), &[7u8; 64])?;
+                    }
+                    Ok(())
+                }
+            })
+            .expect("network setup");
+        let sender = &runs[0].output;
+        let ok = match what {
+            "commitment that does not open" => matches!(sender, Err(Error::CommitmentMismatch)),
+            _ => matches!(sender, Err(Error::BadMessage { .. })),
+        };
+        assert!(ok, "{what}: {sender:?}");
+    }
+}
