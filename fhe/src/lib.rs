@@ -25,7 +25,7 @@
 //! ```
 //!
 //! # Features
-//! None. TFHE integers through the `tfhe` crate are not built yet (issue 6 keeps them open).
+//! None. TFHE integers through Zama's `tfhe` crate are not in this crate yet.
 //!
 //! # Security
 //! Both schemes are IND-CPA only (semi-honest use): ciphertexts are malleable and carry no

@@ -279,3 +279,15 @@ fn galois_keys_rotate_and_swap_rows() {
     let bad = he.decrypt_slots(&sk, &he.apply_galois(&c, &wrong).unwrap()).unwrap();
     assert_ne!(bad[..half], v[1..=half]);
 }
+
+#[test]
+fn ciphertext_len_matches_the_encoding() {
+    let (he, mut rng) = setup(BfvParamId::N4096T65537);
+    let (pk, sk) = he.keygen(&mut rng).unwrap();
+    let fresh = he.encrypt(&pk, &[5], &mut rng).unwrap();
+    let seeded = he.encrypt_symmetric(&sk, &[5], &mut rng).unwrap();
+    let low = he.mod_switch_down(&fresh).unwrap();
+    for ct in [&fresh, &seeded, &low] {
+        assert_eq!(he.ciphertext_len(ct).unwrap(), he.ciphertext_to_bytes(ct).unwrap().len());
+    }
+}

@@ -88,6 +88,15 @@ fn unpack<'a>(
 }
 
 impl Bfv {
+    /// Bytes [`Bfv::ciphertext_to_bytes`] produces for `ct`, without serialising it.
+    pub fn ciphertext_len(&self, ct: &BfvCiphertext) -> Result<usize, Error> {
+        let limbs = self.check_shape(ct)?;
+        let p = self.params();
+        let one: usize =
+            p.moduli[..limbs].iter().map(|&q| (limb_bits(q) as usize * p.n).div_ceil(8)).sum();
+        Ok(HEADER + one + if ct.seed.is_some() && limbs == p.moduli.len() { 32 } else { one })
+    }
+
     /// Serialises a ciphertext; a fresh symmetric one is sent with its seed.
     pub fn ciphertext_to_bytes(&self, ct: &BfvCiphertext) -> Result<Vec<u8>, Error> {
         let limbs = self.check_shape(ct)?;
