@@ -98,7 +98,8 @@ fn decode_points(bytes: &[u8], expected: Option<usize>) -> Result<Vec<RistrettoP
     let mut len = [0u8; 8];
     len.copy_from_slice(head);
     let count = u64::from_le_bytes(len);
-    let count_ok = usize::try_from(count).ok().filter(|&c| c.checked_mul(POINT_BYTES) == Some(body.len()));
+    let count_ok =
+        usize::try_from(count).ok().filter(|&c| c.checked_mul(POINT_BYTES) == Some(body.len()));
     let count = match (count_ok, expected) {
         (Some(c), None) => c,
         (Some(c), Some(e)) if c == e => c,
@@ -191,7 +192,8 @@ mod tests {
         let mut b = ids(200..500);
         b.push("someone-else".into());
         let runs = run_in_memory(2, |ch| {
-            let (mine, peer) = if ch.party().index() == 0 { (&a, PartyId(1)) } else { (&b, PartyId(0)) };
+            let (mine, peer) =
+                if ch.party().index() == 0 { (&a, PartyId(1)) } else { (&b, PartyId(0)) };
             ecdh_psi(ch, peer, mine)
         });
         let out0 = runs[0].output.as_ref().unwrap();
@@ -217,12 +219,18 @@ mod tests {
         let empty: Vec<String> = Vec::new();
         let runs = run_in_memory(2, |ch| {
             let mine = if ch.party().index() == 0 { &a } else { &b };
-            ecdh_psi(ch, PartyId(1 - ch.party().0), mine)
+            {
+                let peer = PartyId(1 - ch.party().0);
+                ecdh_psi(ch, peer, mine)
+            }
         });
         assert!(runs.iter().all(|r| r.output.as_ref().unwrap().aligned_rows.is_empty()));
         let runs = run_in_memory(2, |ch| {
             let mine = if ch.party().index() == 0 { &a } else { &empty };
-            ecdh_psi(ch, PartyId(1 - ch.party().0), mine)
+            {
+                let peer = PartyId(1 - ch.party().0);
+                ecdh_psi(ch, peer, mine)
+            }
         });
         assert!(runs.iter().all(|r| r.output.as_ref().unwrap().aligned_rows.is_empty()));
     }
@@ -231,7 +239,11 @@ mod tests {
     fn refuses_duplicates_and_malformed_points() {
         let dup = vec!["x".to_string(), "y".into(), "x".into()];
         let runs = run_in_memory(2, |ch| {
-            if ch.party().index() == 0 { ecdh_psi(ch, PartyId(1), &dup).map(|_| ()) } else { Ok(()) }
+            if ch.party().index() == 0 {
+                ecdh_psi(ch, PartyId(1), &dup).map(|_| ())
+            } else {
+                Ok(())
+            }
         });
         assert!(matches!(&runs[0].output, Err(Error::Misuse(m)) if m.contains("row 2")));
         let ids0 = ids(0..4);

@@ -1,0 +1,42 @@
+//! Per-phase traffic: the channel counters between two points of a protocol run.
+
+use std::time::{Duration, Instant};
+
+use tessera_mpc::{Channel, ChannelStats};
+
+/// What one phase (setup, training, prediction) put on the wire, as seen by one party.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhaseStats {
+    /// Phase name.
+    pub phase: &'static str,
+    /// Traffic during the phase.
+    pub traffic: ChannelStats,
+    /// Wall time of the phase.
+    pub elapsed: Duration,
+}
+
+/// Starts measuring a phase on `ch`.
+pub(crate) struct PhaseTimer {
+    phase: &'static str,
+    start: ChannelStats,
+    started: Instant,
+}
+
+impl PhaseTimer {
+    pub(crate) fn start(phase: &'static str, ch: &dyn Channel) -> Self {
+        Self { phase, start: ch.stats(), started: Instant::now() }
+    }
+
+    pub(crate) fn finish(self, ch: &dyn Channel) -> PhaseStats {
+        PhaseStats {
+            phase: self.phase,
+            traffic: ch.stats() - self.start,
+            elapsed: self.started.elapsed(),
+        }
+    }
+}
+
+/// Sums phases by name (e.g. both parties' "train" traffic).
+pub fn total_bytes(phases: &[PhaseStats], phase: &str) -> u64 {
+    phases.iter().filter(|p| p.phase == phase).map(|p| p.traffic.bytes_sent).sum()
+}
