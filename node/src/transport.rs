@@ -217,6 +217,7 @@ impl QuicChannel {
             Endpoint::server(sc, bind)
                 .map_err(|e| Error::Transport(format!("cannot listen on {bind}: {e}")))?
         };
+        tracing::info!(job = %cfg.job_id, party = cfg.me, "listening on {bind}");
         let deadline = Instant::now() + cfg.connect_timeout;
         let links = rt.block_on(mesh(tls_pkcs8, cfg, &endpoint, transport, deadline));
         let links = match links {
@@ -432,24 +433,29 @@ async fn dial(
             Err(_) => return Err(unreachable(format!("unreachable at {}", peer.addr))),
         }
     };
-    let (mut s, mut r) = conn.open_bi().await.map_err(|e| unreachable(e.to_string()))?;
+    // In TLS 1.3 the server checks the client certificate after the client considers the
+    // handshake done: a refusal arrives as a crypto-coded close right after.
+    let failed = |why: String| match conn.close_reason() {
+        Some(e) if is_crypto(&e) => {
+            Error::Identity(format!("{} refused our certificate: {e}", peer.did))
+        }
+        Some(quinn::ConnectionError::ApplicationClosed(c)) => Error::Identity(format!(
+            "{} refused us: {}",
+            peer.did,
+            String::from_utf8_lossy(&c.reason)
+        )),
+        _ => unreachable(why),
+    };
+    let (mut s, mut r) = conn.open_bi().await.map_err(|e| failed(e.to_string()))?;
     let raw = serde_json::to_vec(&hello).map_err(|e| Error::Transport(e.to_string()))?;
-    write_frame(&mut s, &raw).await.map_err(|e| unreachable(e.to_string()))?;
+    write_frame(&mut s, &raw).await.map_err(|e| failed(e.to_string()))?;
     let ack = tokio::time::timeout(Duration::from_secs(10), read_small(&mut r))
         .await
-        .map_err(|_| unreachable("no acknowledgement".into()))?;
+        .map_err(|_| failed("no acknowledgement".into()))?;
     match ack {
         Ok(a) if a == b"ok" => {}
         Ok(_) => return Err(unreachable("bad acknowledgement".into())),
-        Err(e) => {
-            let reason = match conn.close_reason() {
-                Some(quinn::ConnectionError::ApplicationClosed(c)) => {
-                    String::from_utf8_lossy(&c.reason).into_owned()
-                }
-                _ => e,
-            };
-            return Err(Error::Identity(format!("{} refused us: {reason}", peer.did)));
-        }
+        Err(e) => return Err(failed(e)),
     }
     tracing::info!(peer = %peer.did, "connected to peer");
     Ok((j, (conn, s, r)))

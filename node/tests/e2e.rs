@@ -197,10 +197,31 @@ fn missing_grant_is_refused_before_any_data_moves() {
     assert!(!net.anchored());
 }
 
+/// Reads a child's stderr until a line contains `pat`; returns the reader for the rest.
+fn wait_for(c: &mut Child, pat: &str) -> std::io::Lines<BufReader<std::process::ChildStderr>> {
+    let err = c.stderr.take().unwrap();
+    let mut lines = BufReader::new(err).lines();
+    loop {
+        let line = lines.next().expect("log ended before the expected line").unwrap();
+        if line.contains(pat) {
+            return lines;
+        }
+    }
+}
+
+fn finish_with(
+    c: Child,
+    rest: std::io::Lines<BufReader<std::process::ChildStderr>>,
+) -> (i32, String) {
+    let text: Vec<String> = rest.map_while(Result::ok).collect();
+    let (code, out) = finish(c);
+    (code, format!("{out}{}", text.join("\n")))
+}
+
 #[test]
 fn node_with_another_dids_certificate_is_refused() {
     let net = Net::new(10, "owner", &[0, 1, 2]);
-    // mallory has her own keys and DID, and pretends to be bob (same config, own keys).
+    // mallory has her own keys and DID, and pretends to be bob (bob's config, her own keys).
     let mallory = net.path("mallory");
     ok(tessera(
         Some(&mallory),
@@ -213,25 +234,27 @@ fn node_with_another_dids_certificate_is_refused() {
         Command::new(BIN)
             .arg("--home")
             .arg(home)
-            .args(["job", "run", "--spec", spec.to_str().unwrap(), "--connect-timeout", "6"])
+            .args(["-v", "job", "run", "--spec", spec.to_str().unwrap(), "--connect-timeout", "8"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap()
     };
-    let a = spawn(net.home(0));
-    let m = spawn(&mallory);
-    let c = spawn(net.home(2));
-    let (ca, ta) = finish(a);
-    let (cm, tm) = finish(m);
-    let (cc, tc) = finish(c);
-    // mallory's certificate carries no participant's key: alice refuses her handshake.
-    assert_eq!(cm, 6, "mallory: {tm}");
+    // mallory listens on bob's endpoint first, so carol's dial reaches her.
+    let mut m = spawn(&mallory);
+    let m_rest = wait_for(&mut m, "listening on");
+    let (cc, tc) = finish(spawn(net.home(2)));
     // carol dials "bob" and finds a certificate without bob's key.
     assert_eq!(cc, 6, "carol: {tc}");
     assert!(tc.contains("did:tessera:bob"), "{tc}");
+    // mallory's certificate carries no participant's key: alice refuses her handshake.
+    let a = spawn(net.home(0));
+    let (cm, tm) = finish_with(m, m_rest);
+    assert_eq!(cm, 6, "mallory: {tm}");
     // alice never hears from a genuine bob or carol.
+    let (ca, ta) = finish(a);
     assert_eq!(ca, 7, "alice: {ta}");
+    assert!(ta.contains("refused an incoming connection"), "{ta}");
     assert!(!net.anchored());
 }
 
@@ -243,16 +266,7 @@ fn killing_a_node_mid_job_stops_the_others_and_anchors_nothing() {
     let b = net.spawn(1, &extra);
     let mut c = net.spawn(2, &extra);
     // Wait until carol is inside the computation, then kill her.
-    let err = c.stderr.take().unwrap();
-    let mut lines = BufReader::new(err).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let line = lines.next().expect("carol's log ended").unwrap();
-        if line.contains("MASCOT setup") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "carol never started");
-    }
+    let _rest = wait_for(&mut c, "MASCOT setup");
     c.kill().unwrap();
     let _ = c.wait();
     let t = Instant::now();
