@@ -19,3 +19,32 @@ pub enum Fault {
     /// MASCOT: use a different value in one row of COPEe than in the others.
     MascotCopeeInconsistent,
 }
+
+/// Where a session or a preprocessing source keeps its injected fault; always empty unless the
+/// `test-faults` feature is on.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct FaultSlot {
+    #[cfg(feature = "test-faults")]
+    fault: Option<Fault>,
+}
+
+impl FaultSlot {
+    /// Arms the slot with `fault`.
+    #[cfg(feature = "test-faults")]
+    pub(crate) fn set(&mut self, fault: Fault) {
+        self.fault = Some(fault);
+    }
+
+    /// Whether this party should misbehave in the way `f` says.
+    pub(crate) fn is(&self, f: Fault) -> bool {
+        #[cfg(feature = "test-faults")]
+        {
+            self.fault == Some(f)
+        }
+        #[cfg(not(feature = "test-faults"))]
+        {
+            let _ = f;
+            false
+        }
+    }
+}

@@ -28,8 +28,7 @@ pub struct Session<'a, F: Field, P: Preprocessing<F>> {
     prg: Prg,
     log: OpenedLog<F>,
     aborted: bool,
-    #[cfg(feature = "test-faults")]
-    fault: Option<super::Fault>,
+    fault: super::fault::FaultSlot,
 }
 
 impl<'a, F: Field, P: Preprocessing<F>> Session<'a, F, P> {
@@ -43,25 +42,18 @@ impl<'a, F: Field, P: Preprocessing<F>> Session<'a, F, P> {
             prg: Prg::from_entropy(),
             log: OpenedLog::default(),
             aborted: false,
-            #[cfg(feature = "test-faults")]
-            fault: None,
+            fault: Default::default(),
         }
     }
 
     /// Makes this party cheat in the given way (tests only).
     #[cfg(feature = "test-faults")]
     pub fn inject_fault(&mut self, fault: super::Fault) {
-        self.fault = Some(fault);
+        self.fault.set(fault);
     }
 
-    #[cfg(feature = "test-faults")]
     fn faulty(&self, f: super::Fault) -> bool {
-        self.fault == Some(f)
-    }
-
-    #[cfg(not(feature = "test-faults"))]
-    fn faulty(&self, _f: super::Fault) -> bool {
-        false
+        self.fault.is(f)
     }
 
     /// This party's id.

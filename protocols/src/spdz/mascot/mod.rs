@@ -109,8 +109,7 @@ pub struct Mascot<F: Field> {
     masks: Vec<VecDeque<(F, F, Option<F>)>>,
     bits: VecDeque<(F, F)>,
     stats: MascotStats,
-    #[cfg(feature = "test-faults")]
-    fault: Option<super::Fault>,
+    fault: super::fault::FaultSlot,
 }
 
 impl<F: Field> Mascot<F> {
@@ -170,25 +169,18 @@ impl<F: Field> Mascot<F> {
             masks: (0..n).map(|_| VecDeque::new()).collect(),
             bits: VecDeque::new(),
             stats: MascotStats::default(),
-            #[cfg(feature = "test-faults")]
-            fault: None,
+            fault: Default::default(),
         })
     }
 
     /// Makes this party cheat in the given way during preprocessing (tests only).
     #[cfg(feature = "test-faults")]
     pub fn inject_fault(&mut self, fault: super::Fault) {
-        self.fault = Some(fault);
+        self.fault.set(fault);
     }
 
-    #[cfg(feature = "test-faults")]
     fn faulty(&self, f: super::Fault) -> bool {
-        self.fault == Some(f)
-    }
-
-    #[cfg(not(feature = "test-faults"))]
-    fn faulty(&self, _f: super::Fault) -> bool {
-        false
+        self.fault.is(f)
     }
 
     /// What has been produced so far.
