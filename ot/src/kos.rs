@@ -1,7 +1,7 @@
 //! KOS15: maliciously secure OT extension on IKNP.
 //!
 //! Follows Keller, Orsini and Scholl, "Actively Secure OT Extension with Optimal Overhead"
-//! (CRYPTO 2015), §3, Figure 7, itself the IKNP extension of Ishai, Kilian, Nissim and Petrank
+//! (CRYPTO 2015), §3, itself the IKNP extension of Ishai, Kilian, Nissim and Petrank
 //! (CRYPTO 2003) with a correlation check. Roles are reversed for the base OTs: the extension
 //! sender picks Δ and receives `k_j^{Δ_j}` in 128 base OTs ([`crate::base`]); the receiver knows
 //! both `k_j^0, k_j^1`. For each chunk of rows, the receiver sends the columns

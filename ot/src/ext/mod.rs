@@ -8,7 +8,7 @@
 //! correlation into correlated, random or chosen-message OT.
 //!
 //! The consistency check is the one of Keller, Orsini and Scholl, "Actively Secure OT Extension
-//! with Optimal Overhead" (CRYPTO 2015), §3 (Figure 7, "Check correlation"), which Roy,
+//! with Optimal Overhead" (CRYPTO 2015), §3 (its "check correlation" phase), which Roy,
 //! "SoftSpokenOT" (CRYPTO 2022), §5 reuses for the subspace-VOLE extension:
 //! [`PAD_ROWS`] ≥ κ + σ = 128 + 64 extra random rows are extended and discarded; the challenge
 //! `χ_i ∈ GF(2^128)` is expanded from a seed tossed jointly after the receiver has sent every
