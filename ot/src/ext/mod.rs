@@ -136,12 +136,15 @@ impl<S: SenderCore> ExtSender<S> {
         self.core.delta()
     }
 
-    /// Extends and checks `n` rows `q_i`.
+    /// Extends and checks `n` rows `q_i`. `on_chunk(start, rows)` sees each chunk of rows as soon
+    /// as it is transposed (while it is in cache; padding rows included), before the check: it
+    /// must not release anything derived from them.
     fn extend<C: Channel + ?Sized>(
         &mut self,
         ch: &mut C,
         n: usize,
         fixed: bool,
+        mut on_chunk: impl FnMut(usize, &[u128]),
     ) -> Result<Vec<u128>> {
         let total = total_rows(n);
         let peer = self.peer;
@@ -154,6 +157,7 @@ impl<S: SenderCore> ExtSender<S> {
             let msg = recv_exact(ch, peer, self.core.msg_len(rows, fixed))?;
             self.core.extend(rows, fixed, &msg, &mut cols[..16 * rows]);
             transpose_columns(&cols[..16 * rows], rows, &mut q[start..start + rows]);
+            on_chunk(start, &q[start..start + rows]);
             start += rows;
         }
         cols.zeroize();
@@ -188,7 +192,7 @@ impl<S: SenderCore> ExtSender<S> {
         ch: &mut C,
         n: usize,
     ) -> Result<Vec<u128>> {
-        self.extend(ch, n, true)
+        self.extend(ch, n, true, |_, _| ())
     }
 
     pub(crate) fn random<C: Channel + ?Sized>(
@@ -196,10 +200,39 @@ impl<S: SenderCore> ExtSender<S> {
         ch: &mut C,
         n: usize,
     ) -> Result<Vec<[u128; 2]>> {
-        let mut q = self.extend(ch, n, false)?;
-        let out = self.hash_pairs(&q);
-        q.zeroize();
-        Ok(out)
+        // Hash each chunk right after its transpose, while it is in cache; nothing leaves this
+        // function unless the check passes.
+        let delta = self.core.delta();
+        let first_tweak = self.tweak;
+        let mut out = vec![[0u128; 2]; n];
+        let mut h0 = vec![0u128; CHUNK_ROWS];
+        let mut h1 = vec![0u128; CHUNK_ROWS];
+        let hash = |start: usize, rows: &[u128]| {
+            let m = rows.len().min(n.saturating_sub(start));
+            if m == 0 {
+                return; // padding rows only
+            }
+            let tweak = first_tweak + start as u128;
+            tccr_batch(tweak, 0, &rows[..m], &mut h0[..m]);
+            tccr_batch(tweak, delta, &rows[..m], &mut h1[..m]);
+            for ((o, a), b) in out[start..start + m].iter_mut().zip(&h0).zip(&h1) {
+                *o = [*a, *b];
+            }
+        };
+        let checked = self.extend(ch, n, false, hash);
+        h0.zeroize();
+        h1.zeroize();
+        match checked {
+            Ok(mut q) => {
+                q.zeroize();
+                self.tweak += n as u128;
+                Ok(out)
+            }
+            Err(e) => {
+                out.zeroize();
+                Err(e)
+            }
+        }
     }
 
     pub(crate) fn chosen<C: Channel + ?Sized>(
@@ -207,7 +240,7 @@ impl<S: SenderCore> ExtSender<S> {
         ch: &mut C,
         msgs: &[[u128; 2]],
     ) -> Result<()> {
-        let mut q = self.extend(ch, msgs.len(), true)?;
+        let mut q = self.extend(ch, msgs.len(), true, |_, _| ())?;
         let delta = self.core.delta();
         let mut h0 = vec![0u128; CHUNK_ROWS];
         let mut h1 = vec![0u128; CHUNK_ROWS];
@@ -228,25 +261,6 @@ impl<S: SenderCore> ExtSender<S> {
         h0.zeroize();
         h1.zeroize();
         Ok(())
-    }
-
-    fn hash_pairs(&mut self, q: &[u128]) -> Vec<[u128; 2]> {
-        let delta = self.core.delta();
-        let mut out = vec![[0u128; 2]; q.len()];
-        let mut h0 = vec![0u128; CHUNK_ROWS.min(q.len())];
-        let mut h1 = h0.clone();
-        for (qs, os) in q.chunks(CHUNK_ROWS).zip(out.chunks_mut(CHUNK_ROWS)) {
-            let m = qs.len();
-            tccr_batch(self.tweak, 0, qs, &mut h0[..m]);
-            tccr_batch(self.tweak, delta, qs, &mut h1[..m]);
-            self.tweak += m as u128;
-            for ((o, a), b) in os.iter_mut().zip(&h0).zip(&h1) {
-                *o = [*a, *b];
-            }
-        }
-        h0.zeroize();
-        h1.zeroize();
-        out
     }
 }
 
