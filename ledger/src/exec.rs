@@ -457,7 +457,7 @@ impl<'a> Executor<'a> {
                 let org: Org = self
                     .get(&StateKey::Org(name.clone()))?
                     .ok_or_else(|| Error::NotFound { what: "organisation", id: name.clone() })?;
-                if admins.len() - org.admins.len() < needed {
+                if admins.len().saturating_sub(org.admins.len()) < needed {
                     return Err(Error::InvalidGovernance(
                         "removal leaves fewer admins than the threshold",
                     ));

@@ -62,9 +62,13 @@
 //! genesis hash) and numbered against replay. Receipts are sound if the ledger hash is collision
 //! resistant, the signature suites are unforgeable, and fewer than a third of the validators are
 //! faulty (one honest validator in the single-validator case). Decoders never panic and bound every
-//! allocation by the input size. Secrets are zeroized on drop. Not yet: validator-set *history*
-//! for receipts of old blocks after a validator change (the verifier must supply the set that
-//! certified the block), state pruning, and BFT (the certificate format is ready for it).
+//! allocation by the input size. Secrets are zeroized on drop.
+//!
+//! **Limits.** State proofs are served for the latest block only (stale tree nodes are pruned in
+//! the block's own write; receipts already issued stay valid because they are self-contained).
+//! A verifier must supply the validator set that certified the receipt's block; there is no
+//! validator-set history chain yet. Only the single-validator engine exists; the header and
+//! certificate are ready for a 2f+1 BFT engine.
 
 #![forbid(unsafe_code)]
 

@@ -325,16 +325,29 @@ fn governance_needs_k_of_n_admins() {
     let tx = sub.tx(&chain, TxBody::Governance { seq: 1, action, approvals });
     assert!(matches!(n.run(tx), Err(Error::ReplayedNonce { .. })));
 
+    // Removing an organisation drops its admin keys; a removal that would leave fewer admin keys
+    // than the threshold is refused.
+    let gov = |seq: u64, action: GovAction, signers: &[&KeyPair]| {
+        let msg = governance_message(&chain, seq, &action);
+        let approvals = signers
+            .iter()
+            .map(|k| AdminApproval { admin: k.public_key(), signature: k.sign(&msg) })
+            .collect();
+        TxBody::Governance { seq, action, approvals }
+    };
+    let remove_a = gov(2, GovAction::RemoveOrg("org-a".into()), &[&n.admins[2], &new_admin]);
+    n.run(sub.tx(&chain, remove_a)).unwrap();
+    let stale = gov(3, GovAction::RemoveOrg("org-b".into()), &[&n.admins[0], &n.admins[1]]);
+    assert!(matches!(n.run(sub.tx(&chain, stale)), Err(Error::NotAuthorised(_))));
+    let too_far = gov(3, GovAction::RemoveOrg("org-b".into()), &[&n.admins[2], &new_admin]);
+    assert!(matches!(n.run(sub.tx(&chain, too_far)), Err(Error::InvalidGovernance(_))));
+
     // Adding a validator takes effect for the next block: the single-validator engine then refuses
     // to seal alone (it would need 2 of 2 signatures).
     let v1 = KeyPair::generate(SignatureSuite::Ed25519).unwrap();
     let action = GovAction::AddValidator(Validator { name: "v1".into(), key: v1.public_key() });
-    let msg = governance_message(&chain, 2, &action);
-    let approvals = vec![
-        AdminApproval { admin: new_admin.public_key(), signature: new_admin.sign(&msg) },
-        AdminApproval { admin: n.admins[0].public_key(), signature: n.admins[0].sign(&msg) },
-    ];
-    n.run(sub.tx(&chain, TxBody::Governance { seq: 2, action, approvals })).unwrap();
+    let add = gov(3, action, &[&new_admin, &n.admins[2]]);
+    n.run(sub.tx(&chain, add)).unwrap();
     assert_eq!(n.ledger().validator_set().unwrap().validators.len(), 2);
     n.engine
         .submit(sub.tx(&chain, TxBody::Revoke { dataset: "x".into(), grant: "y".into() }))
