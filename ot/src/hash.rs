@@ -14,6 +14,11 @@
 //! hash GKWY prove sufficient for that (§7.3: κ-bit security against 2^κ/q queries).
 //!
 //! `AesCtr` (crate-internal) is the keyed PRG that expands OT-extension seeds into columns.
+//!
+//! Tweaks: each extension `Sender`/`Receiver` hashes its random and chosen OTs with tweaks
+//! 0, 1, 2, … (one per OT, counted across calls). Code that hashes *correlated* outputs of the
+//! same instance itself must use a disjoint tweak range (e.g. with bit 127 set), or the same
+//! (tweak, row) pair could be hashed twice.
 
 use std::sync::OnceLock;
 
