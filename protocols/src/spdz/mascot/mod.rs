@@ -38,6 +38,10 @@ use crate::{Error, Result};
 /// Candidate triples combined into one (MASCOT's τ).
 const TAU: usize = 3;
 
+/// First hash tweak of the Gilboa outputs: bit 127 set keeps them apart from the tweaks the OT
+/// extension objects use for their own random and chosen OTs (0, 1, 2, …).
+const GILBOA_TWEAKS: u128 = 1 << 127;
+
 /// Parameters of MASCOT preprocessing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MascotConfig {
@@ -150,9 +154,9 @@ impl<F: Field> Mascot<F> {
                         copee_send,
                         copee_recv,
                         cot_send,
-                        cot_send_tweak: 0,
+                        cot_send_tweak: GILBOA_TWEAKS,
                         cot_recv,
-                        cot_recv_tweak: 0,
+                        cot_recv_tweak: GILBOA_TWEAKS,
                     })
                 }
                 _ => None,
