@@ -166,11 +166,10 @@ pub fn check_authorised(ledger: &LedgerDir, spec: &JobSpec, now_ms: u64) -> Resu
                 Some("is used up".to_owned())
             } else if g.program_hash != program {
                 Some("covers another program".to_owned())
-            } else if let Some(d) = dids.iter().find(|d| **d != ds.owner && !g.grantees.contains(d))
-            {
-                Some(format!("does not name {d}"))
             } else {
-                None
+                dids.iter()
+                    .find(|d| **d != ds.owner && !g.grantees.contains(d))
+                    .map(|d| format!("does not name {d}"))
             };
             if let Some(why) = why {
                 return Err(Error::NotAuthorised(format!(
