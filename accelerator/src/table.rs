@@ -132,10 +132,11 @@ impl NttTable {
         let mut m = 1;
         while m < self.n {
             t >>= 1;
-            for i in 0..m {
-                let w = self.fwd[m + i];
-                let ws = self.fwd_shoup[m + i];
-                let (lo, hi) = a[2 * i * t..2 * i * t + 2 * t].split_at_mut(t);
+            // Group i spans a[2it .. 2it + 2t] with twiddle index m + i; iterating chunks and
+            // twiddles together keeps bounds checks out of the butterfly loop.
+            let twiddles = self.fwd[m..2 * m].iter().zip(&self.fwd_shoup[m..2 * m]);
+            for (group, (&w, &ws)) in a.chunks_exact_mut(2 * t).zip(twiddles) {
+                let (lo, hi) = group.split_at_mut(t);
                 for (x, y) in lo.iter_mut().zip(hi.iter_mut()) {
                     let mut u = *x;
                     if u >= two_p {
@@ -171,10 +172,9 @@ impl NttTable {
         let mut t = 1;
         let mut m = self.n >> 1;
         while m >= 1 {
-            for i in 0..m {
-                let w = self.inv[m + i];
-                let ws = self.inv_shoup[m + i];
-                let (lo, hi) = a[2 * i * t..2 * i * t + 2 * t].split_at_mut(t);
+            let twiddles = self.inv[m..2 * m].iter().zip(&self.inv_shoup[m..2 * m]);
+            for (group, (&w, &ws)) in a.chunks_exact_mut(2 * t).zip(twiddles) {
+                let (lo, hi) = group.split_at_mut(t);
                 for (x, y) in lo.iter_mut().zip(hi.iter_mut()) {
                     let (u, v) = (*x, *y);
                     let mut s = u + v;
