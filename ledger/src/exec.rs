@@ -2,9 +2,12 @@
 //!
 //! Each transaction runs against a two-level overlay (block, then transaction) over the committed
 //! state; a failing transaction leaves no trace and is reported, the others go into the block.
-//! Signature checks are the costly part, so the block builder verifies them in parallel first
-//! (against committed state) and execution consults that memo; a key that changed earlier in the
-//! same block simply misses the memo and is verified again.
+//! Signature checks are the costly part, so the block builder verifies them on worker threads
+//! (keys resolved against committed state) while this thread executes the block *optimistically*,
+//! assuming each check passes and recording it. If every assumed check is then found verified the
+//! optimistic result is exactly the strict one; otherwise (a bad signature, or a key created or
+//! rotated earlier in the same block) the block is executed again strictly, with the verified
+//! checks as a memo.
 
 use crate::block::ValidatorSet;
 use crate::codec::{Decode, Encode};
@@ -20,6 +23,7 @@ use crate::tx::{
     AdminApproval, Approval, Commitment, GovAction, Transaction, TxBody, did_update_message,
     governance_message,
 };
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
 
 /// Read access to committed state values.
@@ -45,6 +49,9 @@ pub(crate) struct Executor<'a> {
     block: Writes,
     tx: Writes,
     verified: HashSet<Hash32>,
+    /// In optimistic mode, signature checks that miss the memo are assumed to pass and recorded
+    /// here; the caller must find every one of them verified, or execute the block again.
+    assumed: Option<RefCell<Vec<Hash32>>>,
 }
 
 impl<'a> Executor<'a> {
@@ -62,7 +69,18 @@ impl<'a> Executor<'a> {
             block: Writes::new(),
             tx: Writes::new(),
             verified: HashSet::new(),
+            assumed: None,
         }
+    }
+
+    /// Switches to optimistic mode (see [`Executor::take_assumed`]).
+    pub(crate) fn set_optimistic(&mut self) {
+        self.assumed = Some(RefCell::new(Vec::new()));
+    }
+
+    /// The signature checks assumed in optimistic mode.
+    pub(crate) fn take_assumed(&mut self) -> Vec<Hash32> {
+        self.assumed.take().map(RefCell::into_inner).unwrap_or_default()
     }
 
     /// Records signatures already verified (by the parallel pre-pass).
@@ -123,7 +141,12 @@ impl<'a> Executor<'a> {
     }
 
     fn verify(&self, pk: &PublicKey, msg: &[u8], sig: &Signature) -> Result<()> {
-        if self.verified.contains(&sig_memo(pk, msg, sig)) {
+        let memo = sig_memo(pk, msg, sig);
+        if self.verified.contains(&memo) {
+            return Ok(());
+        }
+        if let Some(assumed) = &self.assumed {
+            assumed.borrow_mut().push(memo);
             return Ok(());
         }
         pk.verify(msg, sig)

@@ -19,7 +19,7 @@ use crate::store::{
 };
 use crate::tx::Transaction;
 use redb::{Database, ReadableDatabase as _, ReadableTable as _, ReadableTableMetadata as _};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 /// A block executed but not yet committed: the header to certify and what to write.
@@ -251,16 +251,32 @@ impl Ledger {
             .map(|b| ValidatorSet::from_bytes(&b))
             .transpose()?
             .ok_or(Error::Corrupt("validator set missing"))?;
-        let mut ex = Executor::new(self.chain_id, height, time_ms, &snap);
-        // Parallel pre-pass over the signatures resolvable from committed state.
-        let jobs: Vec<SigJob> = txs.iter().flat_map(|t| ex.sig_jobs(t)).collect();
-        ex.add_verified(verify_parallel(&jobs));
+        // Signatures resolvable from committed state are checked on worker threads while this
+        // thread executes optimistically (see `exec`).
+        let jobs: Vec<SigJob> = {
+            let pre = Executor::new(self.chain_id, height, time_ms, &snap);
+            txs.iter().flat_map(|t| pre.sig_jobs(t)).collect()
+        };
+        let (verified, mut ex, mut results) = std::thread::scope(|scope| {
+            let worker = scope.spawn(|| verify_parallel(&jobs));
+            let mut ex = Executor::new(self.chain_id, height, time_ms, &snap);
+            ex.set_optimistic();
+            let results: Vec<Result<()>> = txs.iter().map(|tx| ex.apply(tx)).collect();
+            // A panicked worker verified nothing: the strict re-run below checks everything.
+            let verified: HashSet<Hash32> = worker.join().unwrap_or_default().into_iter().collect();
+            (verified, ex, results)
+        });
+        if !ex.take_assumed().iter().all(|m| verified.contains(m)) {
+            ex = Executor::new(self.chain_id, height, time_ms, &snap);
+            ex.add_verified(verified);
+            results = txs.iter().map(|tx| ex.apply(tx)).collect();
+        }
         let mut accepted = Vec::with_capacity(txs.len());
         let mut ids = Vec::with_capacity(txs.len());
         let mut rejected = Vec::new();
-        for tx in txs {
+        for (tx, r) in txs.into_iter().zip(results) {
             let id = tx.id(h);
-            match ex.apply(&tx) {
+            match r {
                 Ok(()) => {
                     ids.push(id);
                     accepted.push(tx);

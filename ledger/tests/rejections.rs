@@ -376,3 +376,37 @@ fn genesis_json_round_trip_and_validation() {
     assert!(matches!(Ledger::open(&p, &g2), Err(Error::InvalidGenesis(_))));
     assert_eq!(Ledger::open_existing(&p).unwrap().chain_id(), g.chain_id());
 }
+
+#[test]
+fn key_rotated_earlier_in_the_same_block_is_used_strictly() {
+    let mut n = net(LedgerHash::Sha256);
+    let chain = n.chain;
+    let mut alice = n.user("alice", SignatureSuite::Ed25519);
+    let old = KeyPair::from_secret(SignatureSuite::Ed25519, &alice.key.secret_bytes()).unwrap();
+    let new_key = KeyPair::generate(SignatureSuite::Secp256k1).unwrap();
+    let mut doc = n.ledger().resolve(&alice.did()).unwrap();
+    doc.methods[0].key = new_key.public_key();
+    doc.version = 1;
+    let msg = did_update_message(&chain, "alice", 0, Some(&doc));
+    let approvals = vec![Approval { signer: alice.kref.clone(), signature: old.sign(&msg) }];
+    let rotate = alice.tx(&chain, TxBody::UpdateDid { document: doc, approvals });
+    let body = |id: &str| TxBody::RegisterDataSet {
+        id: id.into(),
+        content_hash: HashAlg::Sha256.digest(b"x"),
+        schema_hash: HashAlg::Sha256.digest(b"y"),
+    };
+    alice.key = new_key;
+    let with_new = alice.tx(&chain, body("n"));
+    alice.key = old;
+    let with_old = alice.tx(&chain, body("o"));
+    // All three in one block: the committed state still holds the old key, so the parallel
+    // pre-pass checks the second transaction against the wrong key and the block is re-executed
+    // strictly.
+    let ids: Vec<Hash32> =
+        [rotate, with_new, with_old].into_iter().map(|t| n.engine.submit(t).unwrap()).collect();
+    let out = n.engine.seal(n.now + 1).unwrap().unwrap();
+    assert_eq!(out.accepted, ids[..2].to_vec());
+    assert_eq!(out.rejected.len(), 1);
+    assert_eq!(out.rejected[0].0, ids[2]);
+    assert!(matches!(out.rejected[0].1, Error::BadSignature));
+}
