@@ -4,7 +4,7 @@
 //! `cargo bench -p tessera-federated --bench federated`
 //! Environment: `FED_ITERS` (full-batch iterations, default 15), `FED_CREDIT_ROWS` (rows of
 //! default-credit used by the Paillier protocols, default 1000; plaintext always uses all rows),
-//! `FED_KEY_BITS` (default 2048), `FED_TREES` (SecureBoost trees, default 5), `FED_PLOTS` (folder for SVG plots, default `federated/plots`).
+//! `FED_ONLY` (`lr` or `sb` to run one model), `FED_KEY_BITS` (default 2048), `FED_TREES` (SecureBoost trees, default 5), `FED_PLOTS` (folder for SVG plots, default `federated/plots`).
 
 use std::time::Duration;
 
@@ -313,22 +313,24 @@ fn main() {
     println!(
         "vertical LR, 2 parties, 10 Mbit/s 20 ms link, {key_bits}-bit Paillier, full batch, {iters} iterations, lr 0.15, L2 0.01"
     );
+    let only = std::env::var("FED_ONLY").unwrap_or_default();
     let mut rows = Vec::new();
-    run_dataset(
-        "breast",
-        ("breast_hetero_guest.csv", "breast_hetero_host.csv"),
-        None,
-        &lr,
-        &mut rows,
-    );
-    run_dataset(
-        "default-credit",
-        ("default_credit_hetero_guest.csv", "default_credit_hetero_host.csv"),
-        Some(credit_rows),
-        &lr,
-        &mut rows,
-    );
-
+    if only != "sb" {
+        run_dataset(
+            "breast",
+            ("breast_hetero_guest.csv", "breast_hetero_host.csv"),
+            None,
+            &lr,
+            &mut rows,
+        );
+        run_dataset(
+            "default-credit",
+            ("default_credit_hetero_guest.csv", "default_credit_hetero_host.csv"),
+            Some(credit_rows),
+            &lr,
+            &mut rows,
+        );
+    }
     let trees = env("FED_TREES", 5);
     let sb = HeteroSecureBoost::new()
         .key_bits(key_bits)
@@ -336,21 +338,23 @@ fn main() {
         .max_depth(3)
         .max_bins(32)
         .learning_rate(0.3);
-    println!("SecureBoost: {trees} trees, depth 3, 32 bins, learning rate 0.3, λ 1");
-    run_boost(
-        "breast",
-        ("breast_hetero_guest.csv", "breast_hetero_host.csv"),
-        None,
-        &sb,
-        &mut rows,
-    );
-    run_boost(
-        "default-credit",
-        ("default_credit_hetero_guest.csv", "default_credit_hetero_host.csv"),
-        Some(credit_rows),
-        &sb,
-        &mut rows,
-    );
+    if only != "lr" {
+        println!("SecureBoost: {trees} trees, depth 3, 32 bins, learning rate 0.3, λ 1");
+        run_boost(
+            "breast",
+            ("breast_hetero_guest.csv", "breast_hetero_host.csv"),
+            None,
+            &sb,
+            &mut rows,
+        );
+        run_boost(
+            "default-credit",
+            ("default_credit_hetero_guest.csv", "default_credit_hetero_host.csv"),
+            Some(credit_rows),
+            &sb,
+            &mut rows,
+        );
+    }
 
     println!(
         "\n| data | protocol | train bytes | train rounds | train wall | predict bytes | accuracy | AUC | KS | bytes vs baseline (train / predict) |"

@@ -196,6 +196,10 @@ impl Binned {
 /// Per (feature, bin) sums of g and h.
 type Hist = Vec<Vec<(f64, f64)>>;
 
+/// A node's chosen split: the guest's `(feature, threshold)` (or `None` for a host split) and
+/// which of the node's samples go left.
+type Chosen = (Option<(usize, f64)>, Vec<bool>);
+
 fn sigmoid(u: f64) -> f64 {
     1.0 / (1.0 + (-u).exp())
 }
@@ -537,8 +541,7 @@ impl HeteroSecureBoost {
                 let mut decisions = Vec::new();
                 let mut pending_host = Vec::new();
                 // Per open node: (guest rule or None for a host split, left mask).
-                let mut splits_here: Vec<Option<(Option<(usize, f64)>, Vec<bool>)>> =
-                    vec![None; open.len()];
+                let mut splits_here: Vec<Option<Chosen>> = vec![None; open.len()];
                 let mut host_split_ids: Vec<usize> = vec![0; open.len()];
                 let mut next_open = Vec::new();
                 let mut next_parent_hists = Vec::new();

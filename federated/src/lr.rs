@@ -205,7 +205,11 @@ impl HeteroLogisticRegression {
         role: Role,
         data: &VerticalDataset,
     ) -> Result<LrTraining> {
-        if self.scale_bits > 20 || self.epochs == 0 || !(self.learning_rate > 0.0) {
+        if self.scale_bits > 20
+            || self.epochs == 0
+            || self.learning_rate.is_nan()
+            || self.learning_rate <= 0.0
+        {
             return Err(Error::Misuse("scale_bits ≤ 20, epochs ≥ 1 and learning rate > 0".into()));
         }
         let labels = match (role, &data.labels) {
@@ -238,9 +242,9 @@ impl HeteroLogisticRegression {
                 let mut plain = Vec::with_capacity(n * k);
                 for i in 0..n {
                     let mut row: Vec<i64> = data.row(i).iter().map(|&x| quantise(x, s)).collect();
-                    if role == Role::Guest {
+                    if let Some(&y) = labels.get(i) {
                         row.push(quantise(1.0, s));
-                        row.push(quantise(2.0 * labels[i] - 1.0, s));
+                        row.push(quantise(2.0 * y - 1.0, s));
                     }
                     for chunk in row.chunks(slots) {
                         plain.push(pack(chunk, setup.pk.modulus()));

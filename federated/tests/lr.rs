@@ -3,6 +3,7 @@
 
 use std::sync::Mutex;
 
+use tessera_federated::plot::{Series, line_plot};
 use tessera_federated::{
     Error, HeteroLogisticRegression, LrModel, LrProtocol, PlainLr, Role, VerticalDataset, align,
     metrics, model,
@@ -117,6 +118,41 @@ fn breast_matches_plaintext_and_beats_baseline_bytes() {
     // With 512-bit keys (7 slots per ciphertext) and 4 epochs the setup dominates; the benchmark
     // measures the 2048-bit ratio.
     assert!(ours.train_bytes < base.train_bytes, "{} vs {}", ours.train_bytes, base.train_bytes);
+
+    // Plots: the Taylor loss per batch and the ROC curves, as SVG.
+    let dir = std::env::var("FED_PLOTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::env::temp_dir());
+    let loss = Series {
+        name: "tessera (Taylor loss)".into(),
+        points: ours.loss.iter().enumerate().map(|(i, &l)| ((i + 1) as f64, l)).collect(),
+    };
+    let roc = [
+        ("plaintext", plain.predict(&g_test, &h_test)),
+        ("tessera", ours.scores.clone()),
+        ("FATE baseline", base.scores.clone()),
+    ]
+    .into_iter()
+    .map(|(n, s)| Series { name: n.into(), points: metrics::roc_curve(&y_test, &s) })
+    .collect::<Vec<_>>();
+    for (file, svg) in [
+        (
+            "lr_loss_breast.svg",
+            line_plot("Hetero LR on breast: loss per batch", "batch", "loss", &[loss]),
+        ),
+        (
+            "lr_roc_breast.svg",
+            line_plot(
+                "Hetero LR on breast: ROC (test rows)",
+                "false-positive rate",
+                "true-positive rate",
+                &roc,
+            ),
+        ),
+    ] {
+        assert!(svg.starts_with("<svg") && svg.contains("<polyline"));
+        std::fs::write(dir.join(file), svg).unwrap();
+    }
 
     // Each party saves and reloads its own part.
     let path = std::env::temp_dir().join(format!("tessera-lr-{}.json", std::process::id()));
