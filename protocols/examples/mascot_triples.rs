@@ -19,18 +19,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(other) => return Err(format!("unknown OT extension {other}").into()),
     };
     let batch = 2048;
-    let runs = run_parties(2, Transport::Memory, ChannelConfig::default(), |ch: &mut dyn Channel| {
-        let mut prep = Mascot::<Fp127>::setup(ch, MascotConfig { ot, batch })?;
-        let before = ch.stats();
-        let start = Instant::now();
-        let mut left = count;
-        while left > 0 {
-            let m = left.min(batch);
-            prep.triples(ch, m)?;
-            left -= m;
-        }
-        Ok::<_, tessera_protocols::Error>((start.elapsed(), ch.stats() - before))
-    })?;
+    let runs =
+        run_parties(2, Transport::Memory, ChannelConfig::default(), |ch: &mut dyn Channel| {
+            let mut prep = Mascot::<Fp127>::setup(ch, MascotConfig { ot, batch })?;
+            let before = ch.stats();
+            let start = Instant::now();
+            let mut left = count;
+            while left > 0 {
+                let m = left.min(batch);
+                prep.triples(ch, m)?;
+                left -= m;
+            }
+            Ok::<_, tessera_protocols::Error>((start.elapsed(), ch.stats() - before))
+        })?;
     for run in runs {
         let (elapsed, stats) = run.output?;
         println!(

@@ -35,7 +35,8 @@ fn program(ch: &mut dyn Channel) -> tessera_protocols::Result<Vec<f64>> {
     let all = Shared::concat(&columns.iter().collect::<Vec<_>>());
     // 1/N with f + EXTRA fractional bits: mean = Σx / N and E[x²] = Σx² / N are each one
     // multiplication by this public constant and one truncation; variance = E[x²] − mean².
-    let inv_count = Fp127::from_u128(((1u128 << (fx.f + EXTRA)) as f64 / all.len() as f64).round() as u128);
+    let inv_count =
+        Fp127::from_u128(((1u128 << (fx.f + EXTRA)) as f64 / all.len() as f64).round() as u128);
     let total = all.sum();
     let mean = fixed::trunc_pr(&mut s, fx, &total.scale(inv_count), fx.f + EXTRA)?;
     let sum_sq = fixed::dot(&mut s, fx, &all, &all)?;
@@ -47,7 +48,9 @@ fn program(ch: &mut dyn Channel) -> tessera_protocols::Result<Vec<f64>> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    println!("3 parties, {ROWS} private values each: SPDZ with MASCOT preprocessing over TCP loopback");
+    println!(
+        "3 parties, {ROWS} private values each: SPDZ with MASCOT preprocessing over TCP loopback"
+    );
     let start = Instant::now();
     let runs = run_parties(3, Transport::TcpLoopback, ChannelConfig::default(), program)?;
     let plain: Vec<f64> = (0..3).flat_map(private_column).collect();
