@@ -25,7 +25,11 @@
 //! ```
 //!
 //! # Features
-//! None. TFHE integers through Zama's `tfhe` crate are not in this crate yet.
+//! * `tfhe` (off by default: a long first build): TFHE integers `u8` … `u64` through Zama's
+//!   `tfhe` crate on the CPU ([`tfhe_int`]). `tfhe` grants no patent rights: commercial use needs
+//!   Zama's patent licence (see the README).
+//! * `gpu`: `tfhe`'s CUDA backend, passed through; needs nvcc and a CUDA toolkit at build time,
+//!   so `--all-features` builds need them too. `tfhe_int` itself still evaluates on the CPU.
 //!
 //! # Security
 //! Both schemes are IND-CPA only (semi-honest use): ciphertexts are malleable and carry no
@@ -39,6 +43,8 @@ mod additive;
 pub mod bfv;
 mod error;
 pub mod paillier;
+#[cfg(feature = "tfhe")]
+pub mod tfhe_int;
 
 pub use additive::{AdditiveHe, Paillier};
 pub use bfv::{
