@@ -37,7 +37,11 @@ fn aligned(g: &VerticalDataset, h: &VerticalDataset) -> (VerticalDataset, Vertic
     let (ga, ha) = (it.next().unwrap(), it.next().unwrap());
     assert_eq!(ga.ids, ha.ids, "PSI order is common");
     assert_eq!(ga.len(), order.len(), "exactly the intersection");
-    (ga, ha)
+    // The PSI order is pseudorandom per run; sort by ID (same at both parties) so the
+    // train/test split below, and so the test, is deterministic.
+    let mut by_id: Vec<usize> = (0..ga.len()).collect();
+    by_id.sort_by_key(|&i| ga.ids[i].parse::<u64>().unwrap_or(u64::MAX));
+    (ga.select(&by_id).unwrap(), ha.select(&by_id).unwrap())
 }
 
 struct Trained {
