@@ -69,6 +69,7 @@ struct Hello {
 
 enum Incoming {
     Frame(Vec<u8>),
+    TooLarge(u64),
     Closed,
     Failed(String),
 }
@@ -163,7 +164,7 @@ async fn reader(mut r: RecvStream, tx: mpsc::UnboundedSender<Incoming>, max: usi
         }
         let len = u32::from_le_bytes(h) as usize;
         if len > max {
-            let _ = tx.send(Incoming::Failed(format!("frame of {len} bytes exceeds {max}")));
+            let _ = tx.send(Incoming::TooLarge(len as u64));
             return;
         }
         let mut buf = vec![0u8; len];
@@ -507,6 +508,11 @@ impl Channel for QuicChannel {
                 self.last_was_send = false;
                 Ok(buf)
             }
+            Ok(Some(Incoming::TooLarge(len))) => Err(tessera_mpc::Error::FrameTooLarge {
+                peer: from,
+                len,
+                max: self.config.max_frame_bytes,
+            }),
             Ok(Some(Incoming::Failed(why))) => {
                 tracing::error!(peer = %did, "link failed: {why}");
                 Err(tessera_mpc::Error::PeerDisconnected { peer: from })
@@ -521,5 +527,98 @@ impl Channel for QuicChannel {
 
     fn stats(&self) -> ChannelStats {
         self.stats
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_ledger::Did;
+
+    /// Three parties over QUIC; returns each party's stats after `program`.
+    fn run_quic(
+        max_frame: [usize; 3],
+        program: impl Fn(&mut dyn Channel) -> tessera_mpc::Result<()> + Sync,
+    ) -> Vec<tessera_mpc::Result<ChannelStats>> {
+        let keys: Vec<rcgen::KeyPair> =
+            (0..3).map(|_| rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap()).collect();
+        let parties: Vec<PeerInfo> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| PeerInfo {
+                did: Did::tessera(&format!("p{i}")).unwrap(),
+                addr: crate::home::free_loopback_addr().unwrap(),
+                tls_key: k.public_key_raw().try_into().unwrap(),
+            })
+            .collect();
+        std::thread::scope(|s| {
+            let hs: Vec<_> = (0..3)
+                .map(|i| {
+                    let pkcs8 = keys[i].serialize_der();
+                    let mut cfg = MeshConfig::new("t", i, parties.clone());
+                    cfg.channel.max_frame_bytes = max_frame[i];
+                    cfg.channel.recv_timeout = Duration::from_secs(20);
+                    let program = &program;
+                    s.spawn(move || {
+                        let mut ch = QuicChannel::connect(&pkcs8, &cfg).unwrap();
+                        program(&mut ch)?;
+                        Ok(ch.stats())
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        })
+    }
+
+    fn exchange(ch: &mut dyn Channel) -> tessera_mpc::Result<()> {
+        let me = ch.party().index();
+        for round in 0..3usize {
+            ch.broadcast(&vec![me as u8; 10 + 1000 * round + me])?;
+            for p in ch.peers() {
+                let m = ch.recv(p)?;
+                assert_eq!(m, vec![p.index() as u8; 10 + 1000 * round + p.index()]);
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn counters_match_the_in_memory_channel() {
+        let quic = run_quic([1 << 20; 3], exchange);
+        let mem = tessera_mpc::harness::run_in_memory(3, |ch: &mut dyn Channel| {
+            exchange(ch)?;
+            Ok::<_, tessera_mpc::Error>(ch.stats())
+        });
+        for (q, m) in quic.into_iter().zip(mem) {
+            assert_eq!(q.unwrap(), m.output.unwrap());
+        }
+    }
+
+    #[test]
+    fn oversized_frame_is_refused_by_the_receiver() {
+        // Party 1 accepts at most 64-byte frames; party 0 (whose own limit is larger) sends 65.
+        let runs = run_quic([1 << 20, 64, 1 << 20], |ch| {
+            match ch.party().index() {
+                0 => {
+                    ch.send(crate::pid(1), &[7u8; 64])?;
+                    ch.send(crate::pid(1), &[7u8; 65])?;
+                }
+                1 => {
+                    assert_eq!(ch.recv(crate::pid(0))?.len(), 64);
+                    let e = ch.recv(crate::pid(0)).unwrap_err();
+                    assert!(
+                        matches!(e, tessera_mpc::Error::FrameTooLarge { len: 65, max: 64, .. }),
+                        "{e}"
+                    );
+                    // The sender's own limit applies on its side too.
+                    assert!(ch.send(crate::pid(2), &[0u8; 65]).is_err());
+                }
+                _ => {}
+            }
+            Ok(())
+        });
+        for r in runs {
+            r.unwrap();
+        }
     }
 }
