@@ -90,6 +90,9 @@ fn paillier(c: &mut Criterion) {
     let mut g = c.benchmark_group("paillier_2048");
     g.throughput(Throughput::Elements(1));
     g.bench_function("encrypt", |b| b.iter(|| pk.encrypt(black_box(&m), &mut rng).expect("enc")));
+    g.bench_function("encrypt_key_holder", |b| {
+        b.iter(|| sk.encrypt(black_box(&m), &mut rng).expect("enc"))
+    });
     g.bench_function("decrypt", |b| b.iter(|| sk.decrypt(black_box(&ca))));
     g.bench_function("add", |b| b.iter(|| pk.add(black_box(&ca), black_box(&cb))));
     let k = BigUint::from(65_535u32);

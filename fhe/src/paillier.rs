@@ -84,6 +84,8 @@ pub struct PaillierSecretKey {
     h_q: BigUint,
     /// `p^{-1} mod q`.
     p_inv_q: BigUint,
+    /// `(p²)^{-1} mod q²`, to recombine key-holder encryptions.
+    p_squared_inv_q_squared: BigUint,
 }
 
 impl std::fmt::Debug for PaillierSecretKey {
@@ -133,8 +135,18 @@ pub fn paillier_keygen<R: RngCore + CryptoRng>(
         let h_p = inverse(&l_function(&g.modpow(&(&p - 1u32), &p_squared), &p), &p)?;
         let h_q = inverse(&l_function(&g.modpow(&(&q - 1u32), &q_squared), &q), &q)?;
         let p_inv_q = inverse(&p, &q)?;
+        let p_squared_inv_q_squared = inverse(&p_squared, &q_squared)?;
         let pk = PaillierPublicKey::from_modulus(n)?;
-        let sk = PaillierSecretKey { p, q, p_squared, q_squared, h_p, h_q, p_inv_q };
+        let sk = PaillierSecretKey {
+            p,
+            q,
+            p_squared,
+            q_squared,
+            h_p,
+            h_q,
+            p_inv_q,
+            p_squared_inv_q_squared,
+        };
         return Ok((pk, sk));
     }
 }
@@ -228,6 +240,50 @@ impl PaillierPublicKey {
 }
 
 impl PaillierSecretKey {
+    /// The modulus `n = p·q` of the matching public key.
+    pub fn modulus(&self) -> BigUint {
+        &self.p * &self.q
+    }
+
+    /// Key-holder encryption: the same distribution as [`PaillierPublicKey::encrypt`], about
+    /// four times faster, for parties that encrypt under their own key (a federated guest
+    /// encrypting its gradients, a party encrypting its own rows).
+    ///
+    /// Why it is the same distribution: `Z*_{p²} ≅ Z_{p-1} × Z_p`, and `r ↦ r^n` kills the
+    /// `Z_p` part and permutes the `Z_{p-1}` part, so `r^n mod p²` for uniform `r` is uniform
+    /// in the order-`(p-1)` subgroup `H_p`. So is `x^p mod p²` for uniform `x ∈ Z*_{p²}`, which
+    /// costs a 1024-bit exponent modulo the 2048-bit `p²` (for a 2048-bit `n`) instead of a
+    /// 2048-bit exponent modulo the 4096-bit `n²`. The `p` and `q` halves are independent, as
+    /// CRT makes them for uniform `r`, and are recombined with Garner's formula.
+    pub fn encrypt<R: RngCore + CryptoRng>(
+        &self,
+        m: &BigUint,
+        rng: &mut R,
+    ) -> Result<PaillierCiphertext, Error> {
+        let n = self.modulus();
+        if m >= &n {
+            return Err(Error::PlaintextOutOfRange("Paillier plaintext must be below n"));
+        }
+        let gm = BigUint::one() + m * &n;
+        let half = |prime: &BigUint, square: &BigUint, rng: &mut R| -> Result<BigUint, Error> {
+            let x = loop {
+                let x = rng.gen_biguint_below(square);
+                if !(&x % prime).is_zero() {
+                    break x;
+                }
+            };
+            let y = Monty::new(square)?.pow(&x, prime);
+            Ok(&gm % square * y % square)
+        };
+        let c_p = half(&self.p, &self.p_squared, rng)?;
+        let c_q = half(&self.q, &self.q_squared, rng)?;
+        // Garner: c = c_p + p²·((c_q - c_p)·(p²)^{-1} mod q²).
+        let diff = (&c_q + &self.q_squared - (&c_p % &self.q_squared)) % &self.q_squared;
+        Ok(PaillierCiphertext(
+            c_p + &self.p_squared * (diff * &self.p_squared_inv_q_squared % &self.q_squared),
+        ))
+    }
+
     /// `m = CRT(L_p(c^{p-1} mod p²)·h_p mod p, L_q(c^{q-1} mod q²)·h_q mod q)` (§7).
     pub fn decrypt(&self, c: &PaillierCiphertext) -> BigUint {
         // p², q² are odd; their Montgomery parameters are rebuilt per call rather than kept
@@ -273,6 +329,33 @@ mod tests {
             // Fresh encryptions of one value differ (randomised encryption).
             assert_ne!(pk.encrypt(&a, &mut rng).unwrap(), ca);
         }
+    }
+
+    #[test]
+    fn key_holder_encryption_matches_public_encryption() {
+        let (pk, sk, mut rng) = keys();
+        assert_eq!(&sk.modulus(), pk.modulus());
+        for _ in 0..8 {
+            let a = rng.gen_biguint_below(pk.modulus());
+            let b = rng.gen_biguint_below(pk.modulus());
+            let ca = sk.encrypt(&a, &mut rng).unwrap();
+            let cb = pk.encrypt(&b, &mut rng).unwrap();
+            // A valid ciphertext: a unit below n², accepted by the wire decoder.
+            assert_eq!(pk.ciphertext_from_bytes(&pk.ciphertext_to_bytes(&ca)).unwrap(), ca);
+            assert_eq!(sk.decrypt(&ca), a);
+            assert_eq!(sk.decrypt(&pk.add(&ca, &cb)), (&a + &b) % pk.modulus());
+            assert_ne!(sk.encrypt(&a, &mut rng).unwrap(), ca);
+            // The randomiser is an n-th residue, as in public encryption: c·(1+an)^{-1} raised
+            // to λ = lcm(p-1, q-1) is 1 mod n² exactly for n-th residues.
+            let gm_inv = (BigUint::one() + &a * pk.modulus())
+                .mod_inverse(&pk.n_squared)
+                .and_then(|v| v.to_biguint())
+                .unwrap();
+            let rho = &ca.0 * gm_inv % &pk.n_squared;
+            let lambda = (&sk.p - 1u32).lcm(&(&sk.q - 1u32));
+            assert!(rho.modpow(&lambda, &pk.n_squared).is_one());
+        }
+        assert!(sk.encrypt(pk.modulus(), &mut rng).is_err());
     }
 
     #[test]
