@@ -31,6 +31,20 @@ pub struct MatShape {
     pub n: usize,
 }
 
+/// An elementwise modular kernel. The discriminants are the CUDA kernel's `op` codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum PointwiseOp {
+    /// `out = a + b mod q`.
+    Add = 0,
+    /// `out = a - b mod q`.
+    Sub = 1,
+    /// `out = a · b mod q`.
+    Mul = 2,
+    /// `out = out + a · b mod q`.
+    MulAcc = 3,
+}
+
 /// Batched NTT and modular kernels over buffers that stay on the backend between calls.
 ///
 /// Inputs must be reduced (each word below its row's modulus); outputs always are. Every
@@ -66,6 +80,19 @@ pub trait Backend: Send + Sync {
         moduli: &[u64],
     ) -> Result<(), Error>;
 
+    /// The elementwise kernel `op` on every row: `out = a ∘ b`, or `out += a · b` for
+    /// [`PointwiseOp::MulAcc`]. The one entry point backends implement; the named methods
+    /// below call it.
+    fn pointwise(
+        &self,
+        out: &mut Self::Buffer,
+        a: &Self::Buffer,
+        b: &Self::Buffer,
+        row_len: usize,
+        moduli: &[u64],
+        op: PointwiseOp,
+    ) -> Result<(), Error>;
+
     /// `out = a + b` elementwise.
     fn add_mod(
         &self,
@@ -74,7 +101,9 @@ pub trait Backend: Send + Sync {
         b: &Self::Buffer,
         row_len: usize,
         moduli: &[u64],
-    ) -> Result<(), Error>;
+    ) -> Result<(), Error> {
+        self.pointwise(out, a, b, row_len, moduli, PointwiseOp::Add)
+    }
     /// `out = a - b` elementwise.
     fn sub_mod(
         &self,
@@ -83,7 +112,9 @@ pub trait Backend: Send + Sync {
         b: &Self::Buffer,
         row_len: usize,
         moduli: &[u64],
-    ) -> Result<(), Error>;
+    ) -> Result<(), Error> {
+        self.pointwise(out, a, b, row_len, moduli, PointwiseOp::Sub)
+    }
     /// `out = a · b` elementwise.
     fn mul_mod(
         &self,
@@ -92,7 +123,9 @@ pub trait Backend: Send + Sync {
         b: &Self::Buffer,
         row_len: usize,
         moduli: &[u64],
-    ) -> Result<(), Error>;
+    ) -> Result<(), Error> {
+        self.pointwise(out, a, b, row_len, moduli, PointwiseOp::Mul)
+    }
     /// `acc += a · b` elementwise.
     fn mul_acc_mod(
         &self,
@@ -101,7 +134,9 @@ pub trait Backend: Send + Sync {
         b: &Self::Buffer,
         row_len: usize,
         moduli: &[u64],
-    ) -> Result<(), Error>;
+    ) -> Result<(), Error> {
+        self.pointwise(acc, a, b, row_len, moduli, PointwiseOp::MulAcc)
+    }
 
     /// `out = M · v mod q` for a row-major `rows × cols` matrix `M`.
     fn matvec_mod(

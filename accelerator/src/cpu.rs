@@ -13,8 +13,8 @@ use tfhe_ntt::prime64::Plan;
 use crate::Error;
 use crate::arith::{Modulus, add_mod, sub_mod};
 use crate::backend::{
-    Backend, DeviceBuffer, MatShape, check_matmul, check_matvec, check_ntt, check_rows,
-    check_same_len,
+    Backend, DeviceBuffer, MatShape, PointwiseOp, check_matmul, check_matvec, check_ntt,
+    check_rows, check_same_len,
 };
 use crate::table::PlanCache;
 
@@ -109,7 +109,7 @@ impl CpuBackend {
     }
 
     /// Applies `f(out, a, b, q)` row by row.
-    fn pointwise(
+    fn rowwise(
         out: &mut [u64],
         a: &[u64],
         b: &[u64],
@@ -179,66 +179,28 @@ impl Backend for CpuBackend {
         self.transform(data, n, moduli, false)
     }
 
-    fn add_mod(
+    fn pointwise(
         &self,
         out: &mut Vec<u64>,
         a: &Vec<u64>,
         b: &Vec<u64>,
         row_len: usize,
         moduli: &[u64],
+        op: PointwiseOp,
     ) -> Result<(), Error> {
-        Self::pointwise(out, a, b, row_len, moduli, |o, x, y, m| {
+        let rows = |o: &mut [u64], x: &[u64], y: &[u64], m: &Modulus| {
             let q = m.value();
-            for ((o, &x), &y) in o.iter_mut().zip(x).zip(y) {
-                *o = add_mod(x, y, q);
+            let triples = o.iter_mut().zip(x).zip(y);
+            match op {
+                PointwiseOp::Add => triples.for_each(|((o, &x), &y)| *o = add_mod(x, y, q)),
+                PointwiseOp::Sub => triples.for_each(|((o, &x), &y)| *o = sub_mod(x, y, q)),
+                PointwiseOp::Mul => triples.for_each(|((o, &x), &y)| *o = m.mul(x, y)),
+                PointwiseOp::MulAcc => triples.for_each(|((o, &x), &y)| {
+                    *o = m.reduce_u128(u128::from(x) * u128::from(y) + u128::from(*o));
+                }),
             }
-        })
-    }
-
-    fn sub_mod(
-        &self,
-        out: &mut Vec<u64>,
-        a: &Vec<u64>,
-        b: &Vec<u64>,
-        row_len: usize,
-        moduli: &[u64],
-    ) -> Result<(), Error> {
-        Self::pointwise(out, a, b, row_len, moduli, |o, x, y, m| {
-            let q = m.value();
-            for ((o, &x), &y) in o.iter_mut().zip(x).zip(y) {
-                *o = sub_mod(x, y, q);
-            }
-        })
-    }
-
-    fn mul_mod(
-        &self,
-        out: &mut Vec<u64>,
-        a: &Vec<u64>,
-        b: &Vec<u64>,
-        row_len: usize,
-        moduli: &[u64],
-    ) -> Result<(), Error> {
-        Self::pointwise(out, a, b, row_len, moduli, |o, x, y, m| {
-            for ((o, &x), &y) in o.iter_mut().zip(x).zip(y) {
-                *o = m.mul(x, y);
-            }
-        })
-    }
-
-    fn mul_acc_mod(
-        &self,
-        acc: &mut Vec<u64>,
-        a: &Vec<u64>,
-        b: &Vec<u64>,
-        row_len: usize,
-        moduli: &[u64],
-    ) -> Result<(), Error> {
-        Self::pointwise(acc, a, b, row_len, moduli, |o, x, y, m| {
-            for ((o, &x), &y) in o.iter_mut().zip(x).zip(y) {
-                *o = m.reduce_u128(u128::from(x) * u128::from(y) + u128::from(*o));
-            }
-        })
+        };
+        Self::rowwise(out, a, b, row_len, moduli, rows)
     }
 
     fn matvec_mod(

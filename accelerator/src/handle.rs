@@ -1,7 +1,7 @@
 //! [`Accelerator`]: the backend chosen once at start-up, behind the same [`Backend`] trait.
 
 use crate::Error;
-use crate::backend::{Backend, DeviceBuffer, MatShape};
+use crate::backend::{Backend, DeviceBuffer, MatShape, PointwiseOp};
 use crate::cpu::CpuBackend;
 #[cfg(feature = "cuda")]
 use crate::cuda::{CudaBackend, CudaBuffer};
@@ -166,48 +166,16 @@ impl Backend for Accelerator {
         dispatch!(self, ntt_inverse_batch, [data], [], n, moduli)
     }
 
-    fn add_mod(
+    fn pointwise(
         &self,
         out: &mut AcceleratorBuffer,
         a: &AcceleratorBuffer,
         b: &AcceleratorBuffer,
         row_len: usize,
         moduli: &[u64],
+        op: PointwiseOp,
     ) -> Result<(), Error> {
-        dispatch!(self, add_mod, [out], [a, b], row_len, moduli)
-    }
-
-    fn sub_mod(
-        &self,
-        out: &mut AcceleratorBuffer,
-        a: &AcceleratorBuffer,
-        b: &AcceleratorBuffer,
-        row_len: usize,
-        moduli: &[u64],
-    ) -> Result<(), Error> {
-        dispatch!(self, sub_mod, [out], [a, b], row_len, moduli)
-    }
-
-    fn mul_mod(
-        &self,
-        out: &mut AcceleratorBuffer,
-        a: &AcceleratorBuffer,
-        b: &AcceleratorBuffer,
-        row_len: usize,
-        moduli: &[u64],
-    ) -> Result<(), Error> {
-        dispatch!(self, mul_mod, [out], [a, b], row_len, moduli)
-    }
-
-    fn mul_acc_mod(
-        &self,
-        acc: &mut AcceleratorBuffer,
-        a: &AcceleratorBuffer,
-        b: &AcceleratorBuffer,
-        row_len: usize,
-        moduli: &[u64],
-    ) -> Result<(), Error> {
-        dispatch!(self, mul_acc_mod, [acc], [a, b], row_len, moduli)
+        dispatch!(self, pointwise, [out], [a, b], row_len, moduli, op)
     }
 
     fn matvec_mod(

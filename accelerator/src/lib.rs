@@ -70,7 +70,7 @@ mod prime;
 mod table;
 
 pub use arith::{MAX_MODULUS_BITS, Modulus, mul_shoup, shoup};
-pub use backend::{Backend, DeviceBuffer, MatShape};
+pub use backend::{Backend, DeviceBuffer, MatShape, PointwiseOp};
 pub use cpu::{CpuBackend, CpuNtt};
 #[cfg(feature = "cuda")]
 pub use cuda::{CudaBackend, CudaBuffer};

@@ -23,8 +23,8 @@ use cudarc::nvrtc::{CompileOptions, compile_ptx_with_opts};
 use crate::Error;
 use crate::arith::Modulus;
 use crate::backend::{
-    Backend, DeviceBuffer, MatShape, check_matmul, check_matvec, check_ntt, check_rows,
-    check_same_len,
+    Backend, DeviceBuffer, MatShape, PointwiseOp, check_matmul, check_matvec, check_ntt,
+    check_rows, check_same_len,
 };
 
 const SOURCE: &str = include_str!("kernels.cu");
@@ -288,8 +288,7 @@ impl CudaBackend {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn pointwise(
+    fn launch_pointwise(
         &self,
         out: &mut CudaBuffer,
         a: &CudaBuffer,
@@ -375,48 +374,16 @@ impl Backend for CudaBackend {
         self.transform(data, n, moduli, false)
     }
 
-    fn add_mod(
+    fn pointwise(
         &self,
         out: &mut CudaBuffer,
         a: &CudaBuffer,
         b: &CudaBuffer,
         row_len: usize,
         moduli: &[u64],
+        op: PointwiseOp,
     ) -> Result<(), Error> {
-        self.pointwise(out, a, b, row_len, moduli, 0)
-    }
-
-    fn sub_mod(
-        &self,
-        out: &mut CudaBuffer,
-        a: &CudaBuffer,
-        b: &CudaBuffer,
-        row_len: usize,
-        moduli: &[u64],
-    ) -> Result<(), Error> {
-        self.pointwise(out, a, b, row_len, moduli, 1)
-    }
-
-    fn mul_mod(
-        &self,
-        out: &mut CudaBuffer,
-        a: &CudaBuffer,
-        b: &CudaBuffer,
-        row_len: usize,
-        moduli: &[u64],
-    ) -> Result<(), Error> {
-        self.pointwise(out, a, b, row_len, moduli, 2)
-    }
-
-    fn mul_acc_mod(
-        &self,
-        acc: &mut CudaBuffer,
-        a: &CudaBuffer,
-        b: &CudaBuffer,
-        row_len: usize,
-        moduli: &[u64],
-    ) -> Result<(), Error> {
-        self.pointwise(acc, a, b, row_len, moduli, 3)
+        self.launch_pointwise(out, a, b, row_len, moduli, op as u32)
     }
 
     fn matvec_mod(
