@@ -17,9 +17,8 @@ use tessera_fhe::tfhe_int::{
 };
 use tfhe::prelude::FheEncrypt;
 use tfhe::safe_serialization::safe_serialize;
-use tfhe::shortint::parameters::{
-    PARAM_MESSAGE_2_CARRY_2_KS_PBS_GAUSSIAN_2M128, PARAM_MESSAGE_3_CARRY_3_KS_PBS_GAUSSIAN_2M128,
-};
+use tfhe::shortint::parameters::PARAM_MESSAGE_2_CARRY_2_KS_PBS_GAUSSIAN_2M128;
+use tfhe::shortint::parameters::v1_8::V1_8_PARAM_MESSAGE_1_CARRY_1_KS_PBS_GAUSSIAN_2M128;
 
 struct Keys {
     client: TfheClientKey,
@@ -227,9 +226,10 @@ fn corrupted_ciphertext_bytes_never_panic() {
 #[test]
 fn objects_for_other_parameters_are_refused() {
     let k = keys();
-    // A well-formed FheUint8 under 3-bit blocks: 3 blocks of another LWE dimension.
+    // A well-formed FheUint8 under 1-bit blocks (the high-level API takes 1- or 2-bit blocks):
+    // 8 blocks of another LWE dimension.
     let other = tfhe::ClientKey::generate(tfhe::ConfigBuilder::with_custom_parameters(
-        PARAM_MESSAGE_3_CARRY_3_KS_PBS_GAUSSIAN_2M128,
+        V1_8_PARAM_MESSAGE_1_CARRY_1_KS_PBS_GAUSSIAN_2M128,
     ));
     let foreign = tfhe::FheUint8::encrypt(9u8, &other);
     let mut bytes = Vec::new();
