@@ -31,11 +31,24 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one request may take (sealing a block included).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A connection to a served ledger.
-pub struct RemoteLedger {
+/// A mutually authenticated connection to a ledger service, before any request: the raw
+/// request/response layer under [`RemoteLedger`].
+pub struct LedgerSession {
     rt: tokio::runtime::Runtime,
     endpoint: Endpoint,
     conn: Connection,
+    uri: String,
+}
+
+impl std::fmt::Debug for LedgerSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LedgerSession").field("uri", &self.uri).finish()
+    }
+}
+
+/// A connection to a served ledger whose genesis has been fetched and checked.
+pub struct RemoteLedger {
+    session: LedgerSession,
     uri: String,
     genesis: Genesis,
     member: bool,
@@ -59,10 +72,10 @@ pub fn validator_key(did: &str) -> Result<[u8; 32]> {
         .ok_or_else(|| Error::invalid("validator DID", "must be an Ed25519 did:key"))
 }
 
-impl RemoteLedger {
-    /// Connects as `did` (with the node's TLS key) to the ledger `cfg` names, and fetches and
-    /// checks its genesis.
-    pub fn connect(tls_pkcs8: &[u8], did: &Did, cfg: &RemoteConfig) -> Result<Self> {
+impl LedgerSession {
+    /// Connects with the node's TLS key to the ledger service `cfg` names; the handshake proves
+    /// the service holds the pinned validator key.
+    pub fn open(tls_pkcs8: &[u8], cfg: &RemoteConfig) -> Result<Self> {
         let vkey = validator_key(&cfg.validator)?;
         let addr = tls::endpoint_addr(&cfg.endpoint)?;
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -107,29 +120,7 @@ impl RemoteLedger {
                 )),
             }
         })?;
-        let ask = |req: &Request| -> Result<Response> {
-            Response::from_wire(&raw_request(&rt, &conn, &uri, &req.to_wire())?)
-        };
-        let member = match ask(&Request::Hello { did: did.clone() })? {
-            Response::Hello { member } => member,
-            other => return Err(unexpected(&uri, &other)),
-        };
-        let genesis = match ask(&Request::Info)? {
-            Response::Info { genesis_json } => Genesis::from_json(&genesis_json)?,
-            other => return Err(unexpected(&uri, &other)),
-        };
-        let pk = PublicKey::from_parts(tessera_ledger::SignatureSuite::Ed25519, &vkey)?;
-        if !genesis.validators.validators.iter().any(|v| v.key == pk) {
-            return Err(Error::Identity(format!(
-                "the ledger at {uri} does not list {} as a validator",
-                cfg.validator
-            )));
-        }
-        Ok(Self { rt, endpoint, conn, uri, genesis, member })
-    }
-
-    fn unexpected(&self, r: &Response) -> Error {
-        unexpected(&self.uri, r)
+        Ok(Self { rt, endpoint, conn, uri })
     }
 
     /// Sends raw request bytes and returns the raw response (bounded by [`MAX_RESPONSE`]).
@@ -140,6 +131,56 @@ impl RemoteLedger {
     /// Sends a request; error responses come back as `Ok(Response::Error)`.
     pub fn request(&self, req: &Request) -> Result<Response> {
         Response::from_wire(&self.request_bytes(&req.to_wire())?)
+    }
+
+    /// Whether the service has closed this connection.
+    pub fn is_closed(&self) -> bool {
+        self.conn.close_reason().is_some()
+    }
+}
+
+impl Drop for LedgerSession {
+    fn drop(&mut self) {
+        self.conn.close(VarInt::from_u32(0), b"bye");
+        let ep = self.endpoint.clone();
+        self.rt.block_on(async {
+            let _ = tokio::time::timeout(Duration::from_millis(200), ep.wait_idle()).await;
+        });
+    }
+}
+
+impl RemoteLedger {
+    /// Connects as `did` (with the node's TLS key) to the ledger `cfg` names, says hello, and
+    /// fetches and checks its genesis.
+    pub fn connect(tls_pkcs8: &[u8], did: &Did, cfg: &RemoteConfig) -> Result<Self> {
+        let vkey = validator_key(&cfg.validator)?;
+        let session = LedgerSession::open(tls_pkcs8, cfg)?;
+        let uri = session.uri.clone();
+        let member = match session.request(&Request::Hello { did: did.clone() })? {
+            Response::Hello { member } => member,
+            other => return Err(unexpected(&uri, &other)),
+        };
+        let genesis = match session.request(&Request::Info)? {
+            Response::Info { genesis_json } => Genesis::from_json(&genesis_json)?,
+            other => return Err(unexpected(&uri, &other)),
+        };
+        let pk = PublicKey::from_parts(tessera_ledger::SignatureSuite::Ed25519, &vkey)?;
+        if !genesis.validators.validators.iter().any(|v| v.key == pk) {
+            return Err(Error::Identity(format!(
+                "the ledger at {uri} does not list {} as a validator",
+                cfg.validator
+            )));
+        }
+        Ok(Self { session, uri, genesis, member })
+    }
+
+    fn unexpected(&self, r: &Response) -> Error {
+        unexpected(&self.uri, r)
+    }
+
+    /// Sends a request on the session; error responses come back as `Ok(Response::Error)`.
+    pub fn request(&self, req: &Request) -> Result<Response> {
+        self.session.request(req)
     }
 
     /// Whether this node's DID was on the ledger when it connected.
@@ -257,16 +298,6 @@ fn unexpected(uri: &str, r: &Response) -> Error {
             _ => unavailable(uri, format!("{code:?}: {message}")),
         },
         _ => unavailable(uri, "unexpected answer"),
-    }
-}
-
-impl Drop for RemoteLedger {
-    fn drop(&mut self) {
-        self.conn.close(VarInt::from_u32(0), b"bye");
-        let ep = self.endpoint.clone();
-        self.rt.block_on(async {
-            let _ = tokio::time::timeout(Duration::from_millis(200), ep.wait_idle()).await;
-        });
     }
 }
 
