@@ -143,6 +143,15 @@ enum DidCmd {
         #[arg(long)]
         endpoint: Option<String>,
     },
+    /// Publish an update of this node's DID document (for example a new endpoint).
+    Update {
+        /// New endpoint to publish (quic://host:port); saved in the config.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// New QUIC listen address; saved in the config.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
     /// Show this node's DID and document.
     Show,
     /// Resolve a DID on the ledger.
@@ -368,6 +377,24 @@ fn run(cli: &Cli) -> Result<()> {
                 cli,
                 json!({"did": home.did().to_string(), "tx": hex::encode(tx)}),
                 &format!("published {} (tx {})", home.did(), hex::encode(tx)),
+            );
+        }
+        Cmd::Did(DidCmd::Update { endpoint, listen }) => {
+            let mut home = Home::load(&home_dir(cli)?)?;
+            if let Some(e) = endpoint {
+                tessera_node::tls::endpoint_addr_syntax(e)?;
+                home.config.endpoint = Some(e.clone());
+            }
+            if let Some(l) = listen {
+                home.config.listen = *l;
+            }
+            home.save()?;
+            let tx = ops::did_update(&home)?;
+            let ep = home.config.published_endpoint();
+            out(
+                cli,
+                json!({"did": home.did().to_string(), "endpoint": ep, "tx": hex::encode(tx)}),
+                &format!("updated {} (endpoint {ep}, tx {})", home.did(), hex::encode(tx)),
             );
         }
         Cmd::Did(DidCmd::Show) => {

@@ -28,6 +28,23 @@ pub fn did_create(home: &Home) -> Result<Hash32> {
     ledger.submit(&home.key_ref(), home.key(), TxBody::CreateDid(doc))
 }
 
+/// Publishes this node's current document (for example a new endpoint) as an update of its DID,
+/// approved by its own signing key over the version it replaces.
+pub fn did_update(home: &Home) -> Result<Hash32> {
+    let ledger = NodeLedger::open(home)?;
+    let cur = ledger.resolve(&home.did())?;
+    let mut doc = my_document(home)?;
+    doc.controllers = cur.controllers.clone();
+    doc.threshold = cur.threshold;
+    doc.version = cur.version.saturating_add(1);
+    let msg =
+        tessera_ledger::did_update_message(&ledger.chain_id(), &cur.id, cur.version, Some(&doc));
+    let approval =
+        tessera_ledger::Approval { signer: home.key_ref(), signature: home.key().sign(&msg) };
+    let body = TxBody::UpdateDid { document: doc, approvals: vec![approval] };
+    ledger.submit(&home.key_ref(), home.key(), body)
+}
+
 /// Resolves a DID on the ledger.
 pub fn did_resolve(ledger: &NodeLedger, did: &str) -> Result<DidDocument> {
     let did = Did::parse(did).map_err(|e| Error::invalid("DID", e))?;

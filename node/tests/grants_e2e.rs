@@ -223,6 +223,24 @@ fn job_over_served_ledger_verifies_then_a_used_up_grant_is_refused() {
     for i in 0..3 {
         net.grant(i, &["--uses", "1"]);
     }
+    // A peer that is not up is a clear error (exit 7) once the connect timeout has passed.
+    let c = Command::new(BIN)
+        .arg("--home")
+        .arg(net.home(2))
+        .args(["job", "run", "--spec", net.path("job-1.toml").to_str().unwrap()])
+        .args(["--connect-timeout", "3"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&c.stderr);
+    assert_eq!(c.status.code(), Some(7), "{err}");
+    assert!(err.contains("unreachable at 127.0.0.1:"), "{err}");
+    // bob moves to another port and publishes it: peers find him through his DID document.
+    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    ok(tessera(Some(net.home(1)), &["did", "update", "--listen", &port.to_string()]));
+    let s = ok(tessera(Some(net.home(0)), &["--json", "did", "resolve", "did:tessera:bob"]));
+    let doc: serde_json::Value = serde_json::from_str(s.trim()).unwrap();
+    assert_eq!(doc["service"][0]["serviceEndpoint"], format!("quic://{port}"));
+    assert_eq!(doc["version"], 1);
     // The first job runs end to end through the served ledger and uses every grant once.
     for (i, (code, text)) in net.run("job-1").iter().enumerate() {
         assert_eq!(*code, 0, "party {i}: {text}");
