@@ -250,7 +250,7 @@ impl RemoteLedger {
 
     /// Submits a signed transaction; returns its id once its inclusion receipt verifies.
     pub fn submit_signed(&self, tx: &Transaction) -> Result<Hash32> {
-        match self.request(&Request::Submit(tx.clone()))? {
+        match self.request(&Request::Submit(Box::new(tx.clone())))? {
             Response::Receipt(rc) => {
                 self.check(&rc)?;
                 match &rc.entry {

@@ -319,7 +319,7 @@ async fn handle(
             if allowed {
                 let d = dir.clone();
                 blocking(move || {
-                    let id = d.submit_signed(tx)?;
+                    let id = d.submit_signed(*tx)?;
                     d.read(|l| Ok(l.tx_receipt(&id)?))
                 })
                 .await

@@ -48,7 +48,7 @@ pub enum Request {
     /// The receipt of a transaction.
     TxReceipt(Hash32),
     /// Seal a signed transaction into a block.
-    Submit(Transaction),
+    Submit(Box<Transaction>),
 }
 
 /// Why the service refused or failed a request.
@@ -237,7 +237,7 @@ impl Request {
             3 => Self::Tip,
             4 => Self::State(decode_key(&mut r).map_err(malformed)?),
             5 => Self::TxReceipt(r.array::<32>().map_err(malformed)?),
-            6 => Self::Submit(Transaction::decode(&mut r).map_err(malformed)?),
+            6 => Self::Submit(Box::new(Transaction::decode(&mut r).map_err(malformed)?)),
             t => return Err(Error::invalid("ledger service message", format!("request tag {t}"))),
         };
         r.finish().map_err(malformed)?;
@@ -330,7 +330,7 @@ mod tests {
             Request::State(StateKey::Grant { dataset: "d".into(), grant: "g".into() }),
             Request::State(StateKey::Nonce("did:tessera:alice".into())),
             Request::TxReceipt([9; 32]),
-            Request::Submit(tx),
+            Request::Submit(Box::new(tx)),
         ]
     }
 

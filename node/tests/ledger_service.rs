@@ -98,7 +98,7 @@ fn requests_without_hello_malformed_or_oversized_are_refused_and_service_survive
         TxBody::Revoke { dataset: "d".into(), grant: "g".into() },
         alice.key(),
     );
-    assert_eq!(code(s.request(&Request::Submit(tx)).unwrap()), ErrorCode::Forbidden);
+    assert_eq!(code(s.request(&Request::Submit(Box::new(tx))).unwrap()), ErrorCode::Forbidden);
     drop(s);
     // After all that, alice publishes her DID through the service and is a member.
     ops::did_create(&alice).unwrap();
@@ -151,7 +151,7 @@ fn a_certificate_that_is_not_the_dids_is_refused() {
         TxBody::CreateDid(doc),
         mallory.key(),
     );
-    assert_eq!(code(s.request(&Request::Submit(tx)).unwrap()), ErrorCode::Forbidden);
+    assert_eq!(code(s.request(&Request::Submit(Box::new(tx))).unwrap()), ErrorCode::Forbidden);
     // A member submits only transactions its own DID signed.
     ops::did_create(&mallory).unwrap();
     let s = f.session(&mallory);
@@ -167,7 +167,7 @@ fn a_certificate_that_is_not_the_dids_is_refused() {
         TxBody::Revoke { dataset: "d".into(), grant: "g".into() },
         mallory.key(),
     );
-    assert_eq!(code(s.request(&Request::Submit(tx)).unwrap()), ErrorCode::Forbidden);
+    assert_eq!(code(s.request(&Request::Submit(Box::new(tx))).unwrap()), ErrorCode::Forbidden);
 }
 
 #[test]
