@@ -4,7 +4,10 @@
 //!
 //! A `did:tessera` document lists verification methods (named keys), optional controller DIDs with
 //! a k-of-n threshold that may rotate keys or deactivate it, a version that every update increments
-//! (so an approval cannot be replayed), and a deactivation flag.
+//! (so an approval cannot be replayed), a deactivation flag, and service endpoints (W3C DID Core
+//! §5.4: `id`, `type`, `serviceEndpoint`), for example a node's `quic://host:port`. Services are
+//! part of the encoded document, so the signatures and state proofs that cover a document cover
+//! its endpoints too; they are checked (bounded, parseable) whenever a document is decoded.
 
 use crate::codec::{Decode, Encode, MAX_ID_LEN, Reader, Writer};
 use crate::error::{Error, Result};
@@ -12,6 +15,12 @@ use crate::keys::{PublicKey, SignatureSuite};
 
 /// Bound on verification methods and controllers in one document.
 pub const MAX_DOC_ENTRIES: usize = 16;
+/// Bound on service entries in one document.
+pub const MAX_SERVICES: usize = 4;
+/// Longest `serviceEndpoint` URI.
+pub const MAX_ENDPOINT_LEN: usize = 256;
+/// Longest DNS host name in an endpoint (RFC 1035 §2.3.4).
+const MAX_HOST_LEN: usize = 253;
 
 const ED25519_CODEC: [u8; 2] = [0xed, 0x01];
 const SECP256K1_CODEC: [u8; 2] = [0xe7, 0x01];
@@ -182,6 +191,131 @@ impl Decode for VerificationMethod {
     }
 }
 
+/// A service entry of a DID document (W3C DID Core §5.4).
+///
+/// `endpoint` is a URI `<scheme>://<host>:<port>` where scheme is lower-case ASCII letters,
+/// digits, `+`, `-` or `.`, host is an IPv4 address, a bracketed IPv6 address or a DNS name, and
+/// port is 1 to 65535; no path, user info or query. Tessera nodes publish `type = "TesseraNode"`,
+/// `serviceEndpoint = "quic://<ip>:<port>"`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Service {
+    /// Fragment id unique inside the document (for example `node`).
+    pub id: String,
+    /// The service type (for example `TesseraNode`).
+    pub kind: String,
+    /// The `serviceEndpoint` URI.
+    pub endpoint: String,
+}
+
+/// A parsed service endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The URI scheme (for example `quic`).
+    pub scheme: String,
+    /// The host: an IP address (IPv6 without brackets) or a DNS name.
+    pub host: String,
+    /// The port (never 0).
+    pub port: u16,
+}
+
+impl Endpoint {
+    /// Parses `<scheme>://<host>:<port>`; anything else is [`Error::InvalidEndpoint`].
+    pub fn parse(uri: &str) -> Result<Self> {
+        let bad = |why: &str| Error::InvalidEndpoint(format!("{why} in {:?}", truncate(uri)));
+        if uri.is_empty() || uri.len() > MAX_ENDPOINT_LEN {
+            return Err(bad("length outside 1..=256"));
+        }
+        let (scheme, rest) = uri.split_once("://").ok_or_else(|| bad("no scheme"))?;
+        let scheme_ok = scheme.bytes().next().is_some_and(|c| c.is_ascii_lowercase())
+            && scheme.bytes().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'.')
+            });
+        if !scheme_ok {
+            return Err(bad("bad scheme"));
+        }
+        let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
+            let (ip, port) = v6.split_once("]:").ok_or_else(|| bad("bad IPv6 host"))?;
+            ip.parse::<std::net::Ipv6Addr>().map_err(|_| bad("bad IPv6 address"))?;
+            (ip, port)
+        } else {
+            let (host, port) = rest.rsplit_once(':').ok_or_else(|| bad("no port"))?;
+            if host.parse::<std::net::Ipv4Addr>().is_err() && !is_dns_name(host) {
+                return Err(bad("bad host"));
+            }
+            (host, port)
+        };
+        if port.is_empty() || !port.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(bad("bad port"));
+        }
+        let port: u16 = port.parse().map_err(|_| bad("port above 65535"))?;
+        if port == 0 {
+            return Err(bad("port 0"));
+        }
+        Ok(Self { scheme: scheme.to_owned(), host: host.to_owned(), port })
+    }
+}
+
+fn truncate(s: &str) -> &str {
+    let mut end = s.len().min(64);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// A DNS name: dot-separated labels of 1 to 63 letters, digits or inner hyphens, not all-numeric
+/// in the last label (so a malformed IPv4 address is not taken for a name).
+fn is_dns_name(h: &str) -> bool {
+    if h.is_empty() || h.len() > MAX_HOST_LEN {
+        return false;
+    }
+    let labels_ok = h.split('.').all(|l| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    });
+    let last_alpha =
+        h.rsplit('.').next().is_some_and(|l| l.bytes().any(|c| c.is_ascii_alphabetic()));
+    labels_ok && last_alpha
+}
+
+impl Service {
+    /// Structural checks: id and type are identifiers, the endpoint parses.
+    pub fn validate(&self) -> Result<()> {
+        check_id(&self.id)?;
+        check_id(&self.kind)?;
+        Endpoint::parse(&self.endpoint)?;
+        Ok(())
+    }
+
+    /// The parsed endpoint.
+    pub fn parsed_endpoint(&self) -> Result<Endpoint> {
+        Endpoint::parse(&self.endpoint)
+    }
+}
+
+impl Encode for Service {
+    fn encode(&self, w: &mut Writer) {
+        w.str(&self.id);
+        w.str(&self.kind);
+        w.str(&self.endpoint);
+    }
+}
+
+impl Decode for Service {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        let s = Self {
+            id: r.string(MAX_ID_LEN)?,
+            kind: r.string(MAX_ID_LEN)?,
+            endpoint: r.string(MAX_ENDPOINT_LEN)?,
+        };
+        s.validate()?;
+        Ok(s)
+    }
+}
+
 /// A `did:tessera` document as held in state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DidDocument {
@@ -198,6 +332,8 @@ pub struct DidDocument {
     pub version: u64,
     /// A deactivated DID resolves but can no longer sign.
     pub deactivated: bool,
+    /// Service endpoints (at most [`MAX_SERVICES`], unique ids).
+    pub services: Vec<Service>,
 }
 
 impl DidDocument {
@@ -210,7 +346,13 @@ impl DidDocument {
             threshold: 1,
             version: 0,
             deactivated: false,
+            services: Vec::new(),
         }
+    }
+
+    /// The first service of type `kind`.
+    pub fn service(&self, kind: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.kind == kind)
     }
 
     /// The DID this document describes.
@@ -245,6 +387,15 @@ impl DidDocument {
                 return Err(Error::InvalidDid("duplicate or self controller".into()));
             }
         }
+        if self.services.len() > MAX_SERVICES {
+            return Err(Error::InvalidDid("too many services".into()));
+        }
+        for (i, sv) in self.services.iter().enumerate() {
+            sv.validate()?;
+            if self.services[..i].iter().any(|o| o.id == sv.id) {
+                return Err(Error::InvalidDid("duplicate service id".into()));
+            }
+        }
         let n = self.controllers.len().max(1);
         if self.threshold == 0 || usize::from(self.threshold) > n {
             return Err(Error::InvalidDid("threshold outside 1..=controllers".into()));
@@ -261,6 +412,7 @@ impl Encode for DidDocument {
         w.u8(self.threshold);
         w.u64(self.version);
         w.bool(self.deactivated);
+        w.list(&self.services);
     }
 }
 
@@ -273,6 +425,7 @@ impl Decode for DidDocument {
             threshold: r.u8()?,
             version: r.u64()?,
             deactivated: r.bool()?,
+            services: r.list(MAX_SERVICES)?,
         })
     }
 }
@@ -302,6 +455,77 @@ mod tests {
         let d = Did::parse(s).unwrap();
         assert_eq!(d.to_string(), s);
         assert_eq!(d.as_key().unwrap().suite(), SignatureSuite::Ed25519);
+    }
+
+    #[test]
+    fn endpoints_parse_or_are_refused() {
+        let e = Endpoint::parse("quic://127.0.0.1:4433").unwrap();
+        assert_eq!((e.scheme.as_str(), e.host.as_str(), e.port), ("quic", "127.0.0.1", 4433));
+        let e = Endpoint::parse("quic://[::1]:9").unwrap();
+        assert_eq!((e.host.as_str(), e.port), ("::1", 9));
+        let e = Endpoint::parse("quic://node-a.example.org:443").unwrap();
+        assert_eq!(e.host, "node-a.example.org");
+        let long = format!("quic://{}.org:1", "a".repeat(300));
+        for bad in [
+            "",
+            "127.0.0.1:4433",
+            "quic://127.0.0.1",
+            "quic://127.0.0.1:0",
+            "quic://127.0.0.1:65536",
+            "quic://127.0.0.1:44a",
+            "quic://127.0.0.1:+1",
+            "quic://999.1.1.1:1",
+            "quic://[::1:1",
+            "quic://[zz]:1",
+            "quic://a b:1",
+            "quic://-a.org:1",
+            "quic://user@host.org:1",
+            "quic://host.org:1/path",
+            "QUIC://host.org:1",
+            "quic://:1",
+            long.as_str(),
+        ] {
+            assert!(
+                matches!(Endpoint::parse(bad), Err(Error::InvalidEndpoint(_))),
+                "accepted {bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn services_are_encoded_signed_over_and_checked_on_decode() {
+        let pk = KeyPair::generate(SignatureSuite::Ed25519).unwrap().public_key();
+        let mut d = DidDocument::new("alice", "key-1", pk);
+        d.services.push(Service {
+            id: "node".into(),
+            kind: "TesseraNode".into(),
+            endpoint: "quic://127.0.0.1:4433".into(),
+        });
+        d.validate().unwrap();
+        let bytes = d.to_bytes();
+        assert_eq!(DidDocument::from_bytes(&bytes).unwrap(), d);
+        assert_eq!(d.service("TesseraNode").unwrap().parsed_endpoint().unwrap().port, 4433);
+        // Changing the endpoint changes the encoding (hence every hash and signature over it).
+        let mut moved = d.clone();
+        moved.services[0].endpoint = "quic://127.0.0.1:4434".into();
+        assert_ne!(moved.to_bytes(), bytes);
+        // A malformed endpoint in the bytes is a typed error, not a panic or a silent accept.
+        let at = bytes.windows(4).position(|w| w == b"4433").unwrap();
+        let mut bad = bytes.clone();
+        bad[at] = b'x';
+        assert!(matches!(DidDocument::from_bytes(&bad), Err(Error::InvalidEndpoint(_))));
+        // Too many or duplicate services are refused.
+        let mut dup = d.clone();
+        dup.services.push(d.services[0].clone());
+        assert!(dup.validate().is_err());
+        let mut many = d.clone();
+        for i in 0..MAX_SERVICES {
+            let mut s = d.services[0].clone();
+            s.id = format!("n{i}");
+            many.services.push(s);
+        }
+        assert!(many.validate().is_err());
+        assert!(DidDocument::from_bytes(&many.to_bytes()).is_err());
     }
 
     #[test]

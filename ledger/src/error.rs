@@ -29,6 +29,9 @@ pub enum Error {
     /// A DID string does not parse as `did:tessera:<id>` or `did:key:z…`.
     #[error("invalid DID: {0}")]
     InvalidDid(String),
+    /// A DID document's service endpoint is not a bounded `<scheme>://<host>:<port>` URI.
+    #[error("invalid service endpoint: {0}")]
+    InvalidEndpoint(String),
     /// A DID (or a key reference inside one) is not present in the ledger state.
     #[error("unknown DID or key: {0}")]
     UnknownDid(String),

@@ -93,7 +93,7 @@ pub mod tx;
 pub use backup::{EncryptedShare, HolderKey, KeyBackup, Share, backup_key};
 pub use block::{BlockHeader, CommitCertificate, Validator, ValidatorSet};
 pub use codec::{Decode, Encode};
-pub use did::{Did, DidDocument, KeyRef, VerificationMethod};
+pub use did::{Did, DidDocument, Endpoint, KeyRef, Service, VerificationMethod};
 pub use engine::{BlockOutcome, Engine, EngineConfig, SingleValidator};
 pub use error::{Error, Result};
 pub use genesis::{Genesis, Org};

@@ -74,3 +74,38 @@ fn sample_round_trips() {
     // Oversized input is refused before decoding.
     assert!(Transaction::decode_untrusted(&vec![0u8; 300 * 1024]).is_err());
 }
+
+fn sample_document() -> Vec<u8> {
+    let k = KeyPair::from_secret(SignatureSuite::Ed25519, &[6; 32]).unwrap();
+    let mut d = DidDocument::new("node-a", "key-1", k.public_key());
+    d.services.push(Service {
+        id: "node".into(),
+        kind: "TesseraNode".into(),
+        endpoint: "quic://node-a.example.org:4433".into(),
+    });
+    d.to_bytes()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// A DID document with a service entry, mutated anywhere: never a panic, and anything that
+    /// decodes re-encodes to the same bytes and carries only endpoints that parse.
+    #[test]
+    fn mutated_did_documents_decode_canonically_or_fail(
+        pos in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let mut bytes = sample_document();
+        let i = pos.index(bytes.len());
+        bytes[i] = byte;
+        bytes.truncate(bytes.len() - cut.index(3));
+        if let Ok(d) = DidDocument::from_bytes(&bytes) {
+            prop_assert_eq!(d.to_bytes(), bytes);
+            for s in &d.services {
+                prop_assert!(Endpoint::parse(&s.endpoint).is_ok());
+            }
+        }
+    }
+}

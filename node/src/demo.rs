@@ -1,9 +1,11 @@
 //! `tessera demo`: a ledger and three nodes on loopback in temporary homes, data registered and
 //! granted, a joint-statistics job run over QUIC with DID-bound TLS, anchored and verified.
 //!
-//! The three nodes run as threads of this process (each with its own home, keys, QUIC endpoint
-//! and ledger access through the shared ledger directory); the end-to-end tests run the same
-//! steps as separate processes.
+//! The ledger is served over QUIC with mutual TLS ([`crate::ledgerserve`]) as it would be for
+//! nodes on other hosts: each node is configured with the service's address and the validator's
+//! `did:key`, and finds its peers by resolving their DIDs' `TesseraNode` endpoints there. The
+//! three nodes run as threads of this process (each with its own home, keys, QUIC endpoint and
+//! ledger connection); the end-to-end tests run the same steps as separate processes.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -12,8 +14,11 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::home::Home;
+use crate::home::RemoteLedger;
 use crate::job::{JobOutcome, JobSpec, PartySpec, Program, RunOptions};
+use crate::ledgerclient::NodeLedger;
 use crate::ledgerdir::LedgerDir;
+use crate::ledgerserve::LedgerServer;
 use crate::stats::{Squares, StatsParams};
 use crate::{ops, verify};
 
@@ -28,11 +33,13 @@ pub struct DemoOptions {
     pub keep: bool,
     /// Where to create it (default: the system temp dir).
     pub dir: Option<PathBuf>,
+    /// Serve the ledger over the transport (default); `false`: nodes share the directory.
+    pub served_ledger: bool,
 }
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        Self { values: 200, squares: Squares::Triples, keep: false, dir: None }
+        Self { values: 200, squares: Squares::Triples, keep: false, dir: None, served_ledger: true }
     }
 }
 
@@ -106,9 +113,22 @@ fn run_in(
 ) -> Result<DemoReport> {
     let t = Instant::now();
     let ledger = LedgerDir::create(&root.join("ledger"), "tessera-demo")?;
+    let server = if opts.served_ledger {
+        Some(LedgerServer::start(ledger.clone(), std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?)
+    } else {
+        None
+    };
+    let remote = server.as_ref().map(|s| RemoteLedger {
+        endpoint: s.endpoint_uri(),
+        validator: s.validator_did().to_string(),
+    });
     say(&format!(
-        "1. ledger started: single validator, chain {} ({} ms)",
+        "1. ledger started: single validator, chain {}, {} ({} ms)",
         &hex::encode(ledger.chain_id())[..16],
+        match &remote {
+            Some(r) => format!("served on {} as {}", r.endpoint, r.validator),
+            None => format!("shared directory {}", ledger.path().display()),
+        },
         t.elapsed().as_millis()
     ));
 
@@ -116,12 +136,16 @@ fn run_in(
     let mut homes = Vec::new();
     for name in names {
         let t = Instant::now();
-        let home = Home::init(&root.join(name), name, "ed25519", None, ledger.path())?;
+        let mut home = Home::init(&root.join(name), name, "ed25519", None, ledger.path())?;
+        if remote.is_some() {
+            home.config.ledger_remote = remote.clone();
+            home.save()?;
+        }
         ops::did_create(&home)?;
         say(&format!(
-            "2. node {} initialised, DID published with endpoint quic://{} and its TLS key ({} ms)",
+            "2. node {} initialised, DID published with service endpoint {} and its TLS key ({} ms)",
             home.did(),
-            home.config.listen,
+            home.config.published_endpoint(),
             t.elapsed().as_millis()
         ));
         homes.push(home);
@@ -224,7 +248,8 @@ fn run_in(
     let t = Instant::now();
     let result_file = root.join("result.json");
     std::fs::write(&result_file, &first.result_bytes).map_err(|e| Error::io(&result_file, e))?;
-    let (_, receipt) = ops::job_status(&ledger, &spec.job_id)?;
+    let (_, receipt) = ops::job_status(&NodeLedger::open(&homes[0])?, &spec.job_id)?;
+    drop(server);
     let receipt_file = root.join("receipt.bin");
     std::fs::write(&receipt_file, tessera_ledger::Encode::to_bytes(&receipt))
         .map_err(|e| Error::io(&receipt_file, e))?;

@@ -33,6 +33,9 @@ pub enum Error {
     /// The ledger directory is busy (another process holds its lock) for too long.
     #[error("ledger at {0} is busy")]
     LedgerBusy(PathBuf),
+    /// The ledger service could not be reached, or failed a request.
+    #[error("ledger service {0}")]
+    LedgerService(String),
     /// An input is not authorised for this job: missing, revoked, expired, exhausted or
     /// granted to another program or other participants. Raised before any data moves.
     #[error("not authorised: {0}")]
@@ -81,7 +84,7 @@ impl Error {
         match self {
             Self::Usage(_) => 2,
             Self::Io { .. } | Self::Invalid { .. } => 3,
-            Self::Ledger(_) | Self::Rejected(_) | Self::LedgerBusy(_) => 4,
+            Self::Ledger(_) | Self::Rejected(_) | Self::LedgerBusy(_) | Self::LedgerService(_) => 4,
             Self::NotAuthorised(_) => 5,
             Self::Identity(_) => 6,
             Self::Peer { .. } | Self::Transport(_) | Self::Channel(_) => 7,

@@ -1,7 +1,8 @@
 //! A node's home directory: its signing key, its TLS key, its DID and its TOML configuration.
 //!
 //! Layout of `<home>`:
-//! - `config.toml`: the DID, the QUIC listen address, the ledger directory and the local paths of
+//! - `config.toml`: the DID, the QUIC listen address and published endpoint, where the ledger is
+//!   (a local directory, or a served ledger's address and validator key) and the local paths of
 //!   registered data sets (no secrets).
 //! - `node.key`: the DID signing key (32 secret bytes, hex), file mode 0600.
 //! - `tls.key`: the Ed25519 key the node's TLS certificate carries (PKCS#8 DER, hex), mode 0600.
@@ -30,13 +31,37 @@ pub struct Config {
     pub name: String,
     /// Signature suite of the signing key: `ed25519` or `sm2`.
     pub suite: String,
-    /// UDP address the node's QUIC endpoint listens on (published in its DID document).
+    /// UDP address the node's QUIC endpoint listens on.
     pub listen: SocketAddr,
-    /// The shared ledger directory (see `ledger start`).
+    /// The endpoint published in the DID document (`quic://host:port`); default: `listen`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// The shared ledger directory (see `ledger start`); unused when `ledger_remote` is set.
+    #[serde(default)]
     pub ledger: PathBuf,
+    /// A ledger served over the node transport (see `ledger start --listen`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger_remote: Option<RemoteLedger>,
     /// Data sets this node registered: id → local file.
     #[serde(default)]
     pub datasets: BTreeMap<String, PathBuf>,
+}
+
+/// Where a served ledger is and whom it must be.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RemoteLedger {
+    /// Its `quic://host:port`.
+    pub endpoint: String,
+    /// The validator's `did:key` (Ed25519): the service's certificate must carry this key and the
+    /// ledger's genesis must list it as a validator.
+    pub validator: String,
+}
+
+impl Config {
+    /// The endpoint this node publishes.
+    pub fn published_endpoint(&self) -> String {
+        self.endpoint.clone().unwrap_or_else(|| crate::tls::quic_uri(self.listen))
+    }
 }
 
 /// A loaded node home.
@@ -140,7 +165,9 @@ impl Home {
             name: name.to_owned(),
             suite: suite_name(suite_v).to_owned(),
             listen,
+            endpoint: None,
             ledger,
+            ledger_remote: None,
             datasets: BTreeMap::new(),
         };
         let home = Self { dir: dir.to_path_buf(), config, key, tls_pkcs8 };

@@ -22,7 +22,7 @@ use tessera_protocols::spdz::MascotConfig;
 
 use crate::error::{Error, Result};
 use crate::home::Home;
-use crate::ledgerdir::LedgerDir;
+use crate::ledgerclient::NodeLedger;
 use crate::stats::{self, StatsParams};
 use crate::tls::PeerInfo;
 use crate::transport::{MeshConfig, QuicChannel};
@@ -137,10 +137,11 @@ impl JobSpec {
 
 /// Checks on the ledger that every input of `spec` is granted to its program and participants.
 /// Nothing is sent to anyone before this passes.
-pub fn check_authorised(ledger: &LedgerDir, spec: &JobSpec, now_ms: u64) -> Result<()> {
+pub fn check_authorised(ledger: &NodeLedger, spec: &JobSpec, now_ms: u64) -> Result<()> {
     let program = spec.program.hash()?;
     let dids = spec.dids()?;
-    ledger.read(|l| {
+    {
+        let l = ledger;
         if l.state_value(&StateKey::Job(spec.job_id.clone()))?.is_some() {
             return Err(Error::NotAuthorised(format!("job {} already ran", spec.job_id)));
         }
@@ -179,7 +180,7 @@ pub fn check_authorised(ledger: &LedgerDir, spec: &JobSpec, now_ms: u64) -> Resu
             }
         }
         Ok(())
-    })
+    }
 }
 
 /// Reads a data file: one non-negative integer per line, an optional non-numeric header line.
@@ -264,18 +265,16 @@ fn now_ms() -> u64 {
 }
 
 /// Resolves every participant's endpoint and certificate key.
-pub fn resolve_parties(ledger: &LedgerDir, spec: &JobSpec) -> Result<Vec<PeerInfo>> {
+pub fn resolve_parties(ledger: &NodeLedger, spec: &JobSpec) -> Result<Vec<PeerInfo>> {
     let dids = spec.dids()?;
-    ledger.read(|l| {
-        dids.iter()
-            .map(|d| {
-                let doc = l
-                    .resolve(d)
-                    .map_err(|e| Error::Identity(format!("cannot resolve {d}: {e}")))?;
-                PeerInfo::from_document(&doc)
-            })
-            .collect()
-    })
+    dids.iter()
+        .map(|d| {
+            let doc = ledger
+                .resolve(d)
+                .map_err(|e| Error::Identity(format!("cannot resolve {d}: {e}")))?;
+            PeerInfo::from_document(&doc)
+        })
+        .collect()
 }
 
 /// Runs `spec` as the node of `home`: authorisation, mesh, computation, signatures, anchoring.
@@ -286,7 +285,7 @@ pub fn run(
     progress: &mut dyn FnMut(&str),
 ) -> Result<JobOutcome> {
     let start = Instant::now();
-    let ledger = LedgerDir::open(&home.config.ledger)?;
+    let ledger = NodeLedger::open(home)?;
     let me_did = home.did();
     let dids = spec.dids()?;
     let me = dids.iter().position(|d| *d == me_did).ok_or_else(|| {
@@ -300,7 +299,7 @@ pub fn run(
     })?;
     let data = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let registered: DataSet = ledger
-        .read(|l| Ok(l.state(&StateKey::DataSet(mine.dataset.clone()))?))?
+        .state(&StateKey::DataSet(mine.dataset.clone()))?
         .ok_or_else(|| Error::NotAuthorised(format!("data set {} vanished", mine.dataset)))?;
     if registered.content_hash != HashAlg::Sha256.digest(&data) {
         return Err(Error::NotAuthorised(format!(
@@ -313,6 +312,7 @@ pub fn run(
     let parties = resolve_parties(&ledger, spec)?;
     progress("connecting to peers (QUIC, DID-bound mutual TLS)");
     let mut mesh = MeshConfig::new(&spec.job_id, me, parties);
+    mesh.bind = Some(home.config.listen);
     mesh.connect_timeout = opts.connect_timeout;
     mesh.idle_timeout = opts.idle_timeout;
     mesh.channel.recv_timeout = opts.recv_timeout;
@@ -368,7 +368,7 @@ fn name_peer(e: Error, ch: &QuicChannel) -> Error {
 #[allow(clippy::too_many_arguments)]
 fn compute_and_anchor(
     home: &Home,
-    ledger: &LedgerDir,
+    ledger: &NodeLedger,
     spec: &JobSpec,
     ch: &mut QuicChannel,
     values: &[u64],
@@ -415,17 +415,13 @@ fn compute_and_anchor(
     let msg = c.signing_message(&chain);
     let my_sig = home.key().sign(&msg);
     ch.broadcast(&my_sig.0)?;
-    let keys = ledger.read(|l| {
-        c.participants
-            .iter()
-            .map(|d| {
-                Ok(l.resolve_key(&tessera_ledger::KeyRef::new(
-                    d.clone(),
-                    crate::home::SIGNING_METHOD,
-                ))?)
-            })
-            .collect::<Result<Vec<_>>>()
-    })?;
+    let keys = c
+        .participants
+        .iter()
+        .map(|d| {
+            ledger.resolve_key(&tessera_ledger::KeyRef::new(d.clone(), crate::home::SIGNING_METHOD))
+        })
+        .collect::<Result<Vec<_>>>()?;
     for (p, did) in c.participants.clone().iter().enumerate() {
         let sig = if p == me.index() {
             my_sig
@@ -462,7 +458,7 @@ fn compute_and_anchor(
         0
     };
     let rec: JobRecord = ledger
-        .read(|l| Ok(l.state(&StateKey::Job(spec.job_id.clone()))?))?
+        .state(&StateKey::Job(spec.job_id.clone()))?
         .ok_or_else(|| Error::Verification("the commitment is not on the ledger".into()))?;
     if rec.commitment.result_hash != rhash || rec.commitment.signatures.len() != c.signatures.len()
     {

@@ -8,8 +8,9 @@
 //!
 //! Trust model of this first version: the validator key sits in the shared directory, so every
 //! process on the host can seal blocks; it cannot forge anyone's transaction, grant or commitment
-//! signature. A verifier needs only `genesis.json` (the validator set) and a receipt. Serving the
-//! ledger to other hosts over the node transport is not built yet.
+//! signature. A verifier needs only `genesis.json` (the validator set) and a receipt. To serve the
+//! ledger to other hosts, `tessera ledger start --listen` runs [`crate::ledgerserve`] on this
+//! directory; nodes elsewhere reach it through [`crate::ledgerclient`].
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -26,6 +27,18 @@ use crate::home::{read_secret, write_secret};
 
 /// How long a process waits for another to release the ledger.
 const LOCK_WAIT: Duration = Duration::from_secs(60);
+
+/// The nonce after the last one a signer used (stored big-endian), or 1.
+pub(crate) fn next_nonce(last: Option<Vec<u8>>) -> Result<u64> {
+    match last {
+        Some(b) => {
+            let a: [u8; 8] =
+                b.as_slice().try_into().map_err(|_| Error::invalid("nonce", "bad entry"))?;
+            Ok(u64::from_be_bytes(a).saturating_add(1))
+        }
+        None => Ok(1),
+    }
+}
 
 /// A shared ledger directory.
 #[derive(Clone, Debug)]
@@ -127,24 +140,36 @@ impl LedgerDir {
     pub fn submit(&self, signer: &KeyRef, key: &KeyPair, body: TxBody) -> Result<Hash32> {
         let _lock = self.lock()?;
         let ledger = Ledger::open(self.path.join("ledger.redb"), &self.genesis)?;
-        let nonce = match ledger.state_value(&StateKey::Nonce(signer.did.to_string()))? {
-            Some(b) => {
-                let a: [u8; 8] =
-                    b.as_slice().try_into().map_err(|_| Error::invalid("nonce", "bad entry"))?;
-                u64::from_be_bytes(a) + 1
-            }
-            None => 1,
-        };
+        let nonce = next_nonce(ledger.state_value(&StateKey::Nonce(signer.did.to_string()))?)?;
         let chain = ledger.chain_id();
+        let tx = Transaction::sign(&chain, signer.clone(), nonce, body, key);
+        self.seal(ledger, tx)
+    }
+
+    /// Seals an already signed transaction (from the ledger service) into a block and returns its
+    /// id, or the ledger's reason for rejecting it.
+    pub fn submit_signed(&self, tx: Transaction) -> Result<Hash32> {
+        let _lock = self.lock()?;
+        let ledger = Ledger::open(self.path.join("ledger.redb"), &self.genesis)?;
+        self.seal(ledger, tx)
+    }
+
+    /// Seals one transaction; the caller holds the lock.
+    fn seal(&self, ledger: Ledger, tx: Transaction) -> Result<Hash32> {
         let time = now_ms().max(ledger.tip().time_ms + 1);
-        let vkey = KeyPair::from_secret(SignatureSuite::Ed25519, &*self.validator_secret()?)?;
-        let mut engine = SingleValidator::new(ledger, vkey, EngineConfig::default())?;
-        let id = engine.submit(Transaction::sign(&chain, signer.clone(), nonce, body, key))?;
+        let mut engine =
+            SingleValidator::new(ledger, self.validator_key()?, EngineConfig::default())?;
+        let id = engine.submit(tx).map_err(|e| Error::Rejected(e.to_string()))?;
         let outcome = engine.seal(time)?.ok_or(Error::Rejected("nothing sealed".into()))?;
         if let Some((_, e)) = outcome.rejected.iter().find(|(r, _)| *r == id) {
             return Err(Error::Rejected(e.to_string()));
         }
         Ok(id)
+    }
+
+    /// The validator key (it also keys the ledger service's TLS certificate).
+    pub(crate) fn validator_key(&self) -> Result<KeyPair> {
+        Ok(KeyPair::from_secret(SignatureSuite::Ed25519, &*self.validator_secret()?)?)
     }
 
     fn validator_secret(&self) -> Result<zeroize::Zeroizing<[u8; 32]>> {
@@ -157,6 +182,11 @@ impl LedgerDir {
     /// Resolves a DID document.
     pub fn resolve(&self, did: &Did) -> Result<DidDocument> {
         self.read(|l| Ok(l.resolve(did)?))
+    }
+
+    /// A state receipt (at the latest certified block).
+    pub fn state_receipt(&self, key: &StateKey) -> Result<tessera_ledger::Receipt> {
+        self.read(|l| Ok(l.state_receipt(key)?))
     }
 
     /// The current height.

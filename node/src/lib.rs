@@ -8,7 +8,9 @@
 //! grants, commitments, receipts).
 //!
 //! **Pieces.** [`home`] (keys, DID and TOML config, secrets mode 0600), [`ledgerdir`] (the embedded
-//! single-validator ledger shared through a directory), [`tls`] (certificates bound to DIDs and the
+//! single-validator ledger shared through a directory), [`ledgerserve`], [`ledgerwire`] and
+//! [`ledgerclient`] (that ledger served to other hosts over the same QUIC + mutual TLS transport,
+//! and the [`ledgerclient::NodeLedger`] view nodes use either way), [`tls`] (certificates bound to DIDs and the
 //! verifiers that enforce it), [`transport`] (QUIC links as a [`tessera_mpc::Channel`]), [`job`]
 //! (job specs, program hashes, authorisation, run and anchor), [`stats`] (the joint-statistics
 //! program), [`verify`] (offline verification), [`demo`].
@@ -44,9 +46,11 @@
 //! against the party it claims after the handshake). Computations are SPDZ with MASCOT:
 //! malicious security with abort, κ = 128, statistical security ≥ 2^-64. Inputs move only after
 //! every grant has been checked on the ledger; the commitment is anchored only if every party
-//! signed it. Key files are mode 0600, zeroized in memory and never logged. Not yet: serving the
-//! ledger to other hosts (nodes share a ledger directory on one host), SM2 TLS certificates (the
-//! DID signing key may be SM2; the certificate key is Ed25519), partial output recipients.
+//! signed it. Key files are mode 0600, zeroized in memory and never logged. Peers are found through
+//! the `TesseraNode` service endpoint of their DID documents. A served ledger is pinned by its
+//! validator's key (TLS and genesis) and every state entry a node uses from it is a receipt the
+//! node verifies. Not yet: SM2 TLS certificates (the DID signing key may be SM2; the certificate
+//! key is Ed25519), partial output recipients, more than one validator.
 
 #![forbid(unsafe_code)]
 
@@ -54,7 +58,10 @@ pub mod demo;
 mod error;
 pub mod home;
 pub mod job;
+pub mod ledgerclient;
 pub mod ledgerdir;
+pub mod ledgerserve;
+pub mod ledgerwire;
 pub mod ops;
 pub mod stats;
 pub mod tls;

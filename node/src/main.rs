@@ -6,14 +6,16 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
-use tessera_node::home::Home;
+use tessera_node::home::{Home, RemoteLedger};
 use tessera_node::job::{JobSpec, RunOptions};
+use tessera_node::ledgerclient::NodeLedger;
 use tessera_node::ledgerdir::LedgerDir;
+use tessera_node::ledgerserve::LedgerServer;
 use tessera_node::stats::Squares;
 use tessera_node::{Error, Result, demo, ops, verify};
 
 const EXIT_CODES: &str = "Exit codes: 0 success; 2 usage; 3 file or spec invalid; 4 ledger \
-refused or failed; 5 not authorised (grant missing, revoked, expired, used up or for another \
+refused, failed or unreachable; 5 not authorised (grant missing, revoked, expired, used up or for another \
 program); 6 peer identity refused (TLS/DID mismatch); 7 peer unreachable or left, transport \
 error; 8 secure computation failed (e.g. MAC check); 9 verification failed.";
 
@@ -47,9 +49,18 @@ enum Cmd {
         /// QUIC listen address (IPv4); default: a free loopback port.
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
-        /// Ledger directory (see `tessera ledger start`).
+        /// Endpoint published in the DID document (quic://host:port); default: the listen address.
         #[arg(long)]
-        ledger: PathBuf,
+        endpoint: Option<String>,
+        /// Ledger directory on this host (see `tessera ledger start`).
+        #[arg(long, required_unless_present = "ledger_remote")]
+        ledger: Option<PathBuf>,
+        /// A served ledger's endpoint (quic://host:port), instead of a directory.
+        #[arg(long, conflicts_with = "ledger", requires = "ledger_validator")]
+        ledger_remote: Option<String>,
+        /// The served ledger's validator (did:key), as `tessera ledger start --listen` prints it.
+        #[arg(long, requires = "ledger_remote")]
+        ledger_validator: Option<String>,
     },
     /// The embedded single-validator ledger.
     #[command(subcommand)]
@@ -102,6 +113,9 @@ enum Cmd {
         /// Keep the temporary directory.
         #[arg(long)]
         keep: bool,
+        /// Nodes share the ledger directory instead of reaching the served ledger over QUIC.
+        #[arg(long)]
+        local_ledger: bool,
     },
 }
 
@@ -115,13 +129,29 @@ enum LedgerCmd {
         /// Chain name.
         #[arg(long, default_value = "tessera-local")]
         chain: String,
+        /// Serve the ledger to other hosts on this UDP address (QUIC, mutual TLS) until stopped.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
     },
 }
 
 #[derive(Subcommand)]
 enum DidCmd {
-    /// Publish this node's DID document (signing key, endpoint, TLS key) on the ledger.
-    Create,
+    /// Publish this node's DID document (signing key, TLS key, TesseraNode endpoint) on the ledger.
+    Create {
+        /// Endpoint to publish (quic://host:port); saved in the config. Default: the configured one.
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+    /// Publish an update of this node's DID document (for example a new endpoint).
+    Update {
+        /// New endpoint to publish (quic://host:port); saved in the config.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// New QUIC listen address; saved in the config.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
     /// Show this node's DID and document.
     Show,
     /// Resolve a DID on the ledger.
@@ -165,6 +195,9 @@ struct GrantArgs {
     /// Validity in hours.
     #[arg(long, default_value_t = 24)]
     hours: u64,
+    /// Validity in seconds (overrides --hours).
+    #[arg(long)]
+    valid_secs: Option<u64>,
 }
 
 #[derive(Args, Clone)]
@@ -256,18 +289,35 @@ fn main() -> ExitCode {
     }
 }
 
-fn ledger_of(cli: &Cli, explicit: Option<&Path>) -> Result<LedgerDir> {
+fn ledger_of(cli: &Cli, explicit: Option<&Path>) -> Result<NodeLedger> {
     match explicit {
-        Some(p) => LedgerDir::open(p),
-        None => LedgerDir::open(&Home::load(&home_dir(cli)?)?.config.ledger),
+        Some(p) => Ok(NodeLedger::Local(LedgerDir::open(p)?)),
+        None => NodeLedger::open(&Home::load(&home_dir(cli)?)?),
     }
 }
 
 fn run(cli: &Cli) -> Result<()> {
     match &cli.cmd {
-        Cmd::Init { name, suite, listen, ledger } => {
+        Cmd::Init { name, suite, listen, endpoint, ledger, ledger_remote, ledger_validator } => {
             let dir = home_dir(cli)?;
-            let home = Home::init(&dir, name, suite, *listen, ledger)?;
+            if let Some(e) = endpoint {
+                tessera_node::tls::endpoint_addr_syntax(e)?;
+            }
+            let remote = match (ledger_remote, ledger_validator) {
+                (Some(endpoint), Some(validator)) => {
+                    tessera_node::tls::endpoint_addr_syntax(endpoint)?;
+                    tessera_node::ledgerclient::validator_key(validator)?;
+                    Some(RemoteLedger { endpoint: endpoint.clone(), validator: validator.clone() })
+                }
+                _ => None,
+            };
+            let mut home =
+                Home::init(&dir, name, suite, *listen, ledger.as_deref().unwrap_or(Path::new("")))?;
+            if endpoint.is_some() || remote.is_some() {
+                home.config.endpoint = endpoint.clone();
+                home.config.ledger_remote = remote;
+                home.save()?;
+            }
             out(
                 cli,
                 json!({"home": dir, "did": home.did().to_string(), "listen": home.config.listen}),
@@ -279,7 +329,7 @@ fn run(cli: &Cli) -> Result<()> {
                 ),
             );
         }
-        Cmd::Ledger(LedgerCmd::Start { dir, chain }) => {
+        Cmd::Ledger(LedgerCmd::Start { dir, chain, listen }) => {
             let l = if dir.join("genesis.json").exists() {
                 LedgerDir::open(dir)?
             } else {
@@ -298,14 +348,53 @@ fn run(cli: &Cli) -> Result<()> {
                     dir.display()
                 ),
             );
+            if let Some(listen) = listen {
+                let server = LedgerServer::start(l, *listen)?;
+                let uri = server.endpoint_uri();
+                let validator = server.validator_did().to_string();
+                out(
+                    cli,
+                    json!({"serving": uri, "validator": validator}),
+                    &format!(
+                        "serving the ledger on {uri}; nodes elsewhere use it with `tessera init \
+                         --ledger-remote {uri} --ledger-validator {validator}`"
+                    ),
+                );
+                use std::io::Write as _;
+                let _ = std::io::stdout().flush();
+                server.wait();
+            }
         }
-        Cmd::Did(DidCmd::Create) => {
-            let home = Home::load(&home_dir(cli)?)?;
+        Cmd::Did(DidCmd::Create { endpoint }) => {
+            let mut home = Home::load(&home_dir(cli)?)?;
+            if let Some(e) = endpoint {
+                tessera_node::tls::endpoint_addr_syntax(e)?;
+                home.config.endpoint = Some(e.clone());
+                home.save()?;
+            }
             let tx = ops::did_create(&home)?;
             out(
                 cli,
                 json!({"did": home.did().to_string(), "tx": hex::encode(tx)}),
                 &format!("published {} (tx {})", home.did(), hex::encode(tx)),
+            );
+        }
+        Cmd::Did(DidCmd::Update { endpoint, listen }) => {
+            let mut home = Home::load(&home_dir(cli)?)?;
+            if let Some(e) = endpoint {
+                tessera_node::tls::endpoint_addr_syntax(e)?;
+                home.config.endpoint = Some(e.clone());
+            }
+            if let Some(l) = listen {
+                home.config.listen = *l;
+            }
+            home.save()?;
+            let tx = ops::did_update(&home)?;
+            let ep = home.config.published_endpoint();
+            out(
+                cli,
+                json!({"did": home.did().to_string(), "endpoint": ep, "tx": hex::encode(tx)}),
+                &format!("updated {} (endpoint {ep}, tx {})", home.did(), hex::encode(tx)),
             );
         }
         Cmd::Did(DidCmd::Show) => {
@@ -342,7 +431,8 @@ fn run(cli: &Cli) -> Result<()> {
             if !g.to.is_empty() {
                 to = g.to.clone();
             }
-            let tx = ops::grant(&home, &g.dataset, &g.grant, hash, &to, g.uses, g.hours)?;
+            let valid = Duration::from_secs(g.valid_secs.unwrap_or(g.hours.saturating_mul(3600)));
+            let tx = ops::grant_for(&home, &g.dataset, &g.grant, hash, &to, g.uses, valid)?;
             out(
                 cli,
                 json!({"dataset": g.dataset, "grant": g.grant, "program_hash": hex::encode(hash), "grantees": to, "tx": hex::encode(tx)}),
@@ -467,7 +557,7 @@ fn run(cli: &Cli) -> Result<()> {
                     let l = ledger_of(cli, ledger.as_deref())?;
                     let g = match genesis {
                         Some(g) => verify::read_genesis(g)?,
-                        None => verify::read_genesis(&l.path().join("genesis.json"))?,
+                        None => l.genesis().clone(),
                     };
                     let rc = match receipt {
                         Some(r) => verify::read_receipt(r)?,
@@ -492,13 +582,19 @@ fn run(cli: &Cli) -> Result<()> {
                 ),
             );
         }
-        Cmd::Demo { values, squares, keep } => {
+        Cmd::Demo { values, squares, keep, local_ledger } => {
             let squares = match squares.as_str() {
                 "triples" => Squares::Triples,
                 "owner" => Squares::Owner,
                 s => return Err(Error::Usage(format!("--squares {s}: use triples or owner"))),
             };
-            let opts = demo::DemoOptions { values: *values, squares, keep: *keep, dir: None };
+            let opts = demo::DemoOptions {
+                values: *values,
+                squares,
+                keep: *keep,
+                dir: None,
+                served_ledger: !*local_ledger,
+            };
             let json_mode = cli.json;
             let report = demo::run(&opts, &mut |line| {
                 if !json_mode {
@@ -523,6 +619,7 @@ fn doc_json(doc: &tessera_ledger::DidDocument) -> serde_json::Value {
         "did": doc.did().to_string(),
         "version": doc.version,
         "deactivated": doc.deactivated,
+        "service": doc.services.iter().map(|s| json!({"id": s.id, "type": s.kind, "serviceEndpoint": s.endpoint})).collect::<Vec<_>>(),
         "methods": doc.methods.iter().map(|m| json!({"id": m.id, "suite": format!("{:?}", m.key.suite()), "key": hex::encode(m.key.as_bytes())})).collect::<Vec<_>>(),
     })
 }

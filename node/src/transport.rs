@@ -44,6 +44,9 @@ pub struct MeshConfig {
     pub idle_timeout: Duration,
     /// Frame size and receive-timeout limits.
     pub channel: ChannelConfig,
+    /// Local address to listen on (default: this party's published address; differs behind
+    /// NAT or when the published endpoint is a host name).
+    pub bind: Option<SocketAddr>,
 }
 
 impl MeshConfig {
@@ -56,6 +59,7 @@ impl MeshConfig {
             connect_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(10),
             channel: ChannelConfig::default(),
+            bind: None,
         }
     }
 }
@@ -113,7 +117,7 @@ fn transport_config(idle: Duration) -> Result<Arc<TransportConfig>> {
 }
 
 /// Whether a connection error came from the TLS handshake (an identity refusal).
-fn is_crypto(e: &quinn::ConnectionError) -> bool {
+pub(crate) fn is_crypto(e: &quinn::ConnectionError) -> bool {
     let code = match e {
         quinn::ConnectionError::TransportError(t) => u64::from(t.code),
         quinn::ConnectionError::ConnectionClosed(c) => u64::from(c.error_code),
@@ -141,7 +145,7 @@ async fn read_small(r: &mut RecvStream) -> std::result::Result<Vec<u8>, String> 
     Ok(buf)
 }
 
-fn peer_cert_key(conn: &Connection) -> Option<[u8; 32]> {
+pub(crate) fn peer_cert_key(conn: &Connection) -> Option<[u8; 32]> {
     let id = conn.peer_identity()?;
     let certs = id.downcast::<Vec<rustls::pki_types::CertificateDer<'static>>>().ok()?;
     tls::certificate_key(certs.first()?).ok()
@@ -212,7 +216,7 @@ impl QuicChannel {
             .map_err(|e| Error::Transport(e.to_string()))?;
         let mut sc = quinn::ServerConfig::with_crypto(Arc::new(qsc));
         sc.transport_config(transport.clone());
-        let bind = SocketAddr::new(me_info.addr.ip(), me_info.addr.port());
+        let bind = cfg.bind.unwrap_or(me_info.addr);
         let endpoint = {
             let _g = rt.enter();
             Endpoint::server(sc, bind)

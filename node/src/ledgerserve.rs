@@ -1,0 +1,365 @@
+//! `tessera ledger start --listen`: the embedded single-validator ledger served to other hosts
+//! over the node transport (QUIC, TLS 1.3 with mutual authentication), speaking
+//! [`crate::ledgerwire`].
+//!
+//! **Identity.** The service's certificate carries the validator's Ed25519 key, so a client that
+//! knows the validator's `did:key` knows it reaches the validator (and checks that the genesis it
+//! is handed lists that key). Clients must present a self-signed Ed25519 certificate (no
+//! certificate: the handshake fails). The first request on a connection is `Hello { did }`: if
+//! the DID is on the ledger, its document's `tls-1` key must be the certificate's key (else the
+//! connection is refused and closed); a DID not on the ledger yet is a *newcomer*, which may only
+//! read its own DID and nonce entries and submit the `CreateDid` of that DID carrying this
+//! certificate's key. Members may read any state and submit transactions signed by their own DID.
+//! Every request before `Hello` is refused with `Unauthenticated`.
+//!
+//! **Robustness.** Requests are read with a size bound and a timeout, decoded by the bounded
+//! canonical decoder, and answered with typed error codes; the number of connections and of
+//! streams per connection is capped. Ledger work runs on blocking threads through
+//! [`LedgerDir`], so local processes may keep using the same directory.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use quinn::{Connection, Endpoint, TransportConfig, VarInt};
+use tessera_ledger::{Did, DidDocument, StateKey, TxBody};
+use tokio::sync::Mutex;
+
+use crate::error::{Error, Result};
+use crate::ledgerdir::LedgerDir;
+use crate::ledgerwire::{ErrorCode, MAX_REQUEST, Request, Response};
+use crate::tls;
+use crate::transport::peer_cert_key;
+
+/// Most simultaneous client connections.
+const MAX_CONNECTIONS: usize = 256;
+/// Most simultaneous requests per connection.
+const MAX_STREAMS: u32 = 8;
+/// A request must arrive completely within this.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Idle connections are closed after this.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What a connection may do.
+#[derive(Clone, Debug)]
+enum Auth {
+    /// No hello yet.
+    None,
+    /// A DID not on the ledger yet, proven to hold the certificate key.
+    Newcomer(Did),
+    /// A registered DID whose `tls-1` key is the certificate key.
+    Member(Did),
+}
+
+/// A running ledger service; dropping it stops the service.
+pub struct LedgerServer {
+    rt: Option<tokio::runtime::Runtime>,
+    endpoint: Endpoint,
+    addr: SocketAddr,
+    validator: Did,
+}
+
+impl std::fmt::Debug for LedgerServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LedgerServer").field("addr", &self.addr).finish()
+    }
+}
+
+fn server_transport() -> Result<Arc<TransportConfig>> {
+    let mut t = TransportConfig::default();
+    let idle =
+        quinn::IdleTimeout::try_from(IDLE_TIMEOUT).map_err(|e| Error::Transport(e.to_string()))?;
+    t.max_idle_timeout(Some(idle));
+    t.max_concurrent_bidi_streams(VarInt::from_u32(MAX_STREAMS));
+    t.max_concurrent_uni_streams(VarInt::from_u32(0));
+    Ok(Arc::new(t))
+}
+
+impl LedgerServer {
+    /// Serves `dir` on `listen` (port 0 picks a free port) until dropped.
+    pub fn start(dir: LedgerDir, listen: SocketAddr) -> Result<Self> {
+        let vkey = dir.validator_key()?;
+        let public = tls::ed25519_bytes(&vkey.public_key())
+            .ok_or_else(|| Error::invalid("validator.key", "not Ed25519"))?;
+        if !dir.genesis().validators.validators.iter().any(|v| v.key == vkey.public_key()) {
+            return Err(Error::invalid("validator.key", "not a validator of this ledger"));
+        }
+        let pkcs8 = tls::ed25519_pkcs8(&vkey.secret_bytes(), &public);
+        let server = tls::ledger_server_config(&pkcs8)?;
+        let qsc = quinn::crypto::rustls::QuicServerConfig::try_from(server)
+            .map_err(|e| Error::Transport(e.to_string()))?;
+        let mut sc = quinn::ServerConfig::with_crypto(Arc::new(qsc));
+        sc.transport_config(server_transport()?);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Transport(format!("runtime: {e}")))?;
+        let endpoint = {
+            let _g = rt.enter();
+            Endpoint::server(sc, listen)
+                .map_err(|e| Error::Transport(format!("cannot listen on {listen}: {e}")))?
+        };
+        let addr = endpoint.local_addr().map_err(|e| Error::io("ledger endpoint", e))?;
+        let ep = endpoint.clone();
+        let dir = Arc::new(dir);
+        rt.spawn(accept_loop(ep, dir));
+        tracing::info!("ledger service listening on {addr}");
+        Ok(Self { rt: Some(rt), endpoint, addr, validator: Did::key(vkey.public_key()) })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The `quic://` endpoint clients use.
+    pub fn endpoint_uri(&self) -> String {
+        tls::quic_uri(self.addr)
+    }
+
+    /// The validator's `did:key`, which clients pin.
+    pub fn validator_did(&self) -> &Did {
+        &self.validator
+    }
+
+    /// Blocks the calling thread while the service runs (until the process ends).
+    pub fn wait(&self) -> ! {
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
+impl Drop for LedgerServer {
+    fn drop(&mut self) {
+        self.endpoint.close(VarInt::from_u32(0), b"ledger service stopped");
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_timeout(Duration::from_secs(1));
+        }
+    }
+}
+
+async fn accept_loop(ep: Endpoint, dir: Arc<LedgerDir>) {
+    let live = Arc::new(AtomicUsize::new(0));
+    while let Some(inc) = ep.accept().await {
+        if live.load(Ordering::Relaxed) >= MAX_CONNECTIONS {
+            tracing::warn!("ledger service: too many connections; refusing one");
+            inc.refuse();
+            continue;
+        }
+        live.fetch_add(1, Ordering::Relaxed);
+        let (dir, live) = (dir.clone(), live.clone());
+        tokio::spawn(async move {
+            match inc.await {
+                Ok(conn) => serve_connection(conn, dir).await,
+                Err(e) => tracing::warn!("ledger service: handshake refused: {e}"),
+            }
+            live.fetch_sub(1, Ordering::Relaxed);
+        });
+    }
+}
+
+async fn serve_connection(conn: Connection, dir: Arc<LedgerDir>) {
+    let Some(cert_key) = peer_cert_key(&conn) else {
+        conn.close(VarInt::from_u32(2), b"no client certificate");
+        return;
+    };
+    let auth = Arc::new(Mutex::new(Auth::None));
+    loop {
+        let (mut send, mut recv) = match conn.accept_bi().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::debug!("ledger service: connection ended: {e}");
+                return;
+            }
+        };
+        let (dir, auth, conn2) = (dir.clone(), auth.clone(), conn.clone());
+        tokio::spawn(async move {
+            let resp =
+                match tokio::time::timeout(REQUEST_TIMEOUT, recv.read_to_end(MAX_REQUEST)).await {
+                    Err(_) => Response::error(ErrorCode::Malformed, "request timed out"),
+                    Ok(Err(quinn::ReadToEndError::TooLong)) => Response::error(
+                        ErrorCode::TooLarge,
+                        format!("requests are at most {MAX_REQUEST} bytes"),
+                    ),
+                    Ok(Err(e)) => {
+                        tracing::debug!("ledger service: request stream failed: {e}");
+                        return;
+                    }
+                    Ok(Ok(bytes)) => match Request::from_wire(&bytes) {
+                        Err(e) => Response::error(ErrorCode::Malformed, e),
+                        Ok(req) => handle(req, &dir, &auth, cert_key, &conn2).await,
+                    },
+                };
+            match &resp {
+                Response::Error { code: ErrorCode::NoBlockYet, .. } => {}
+                Response::Error { code, message } => {
+                    tracing::warn!("ledger service: refused a request ({code:?}): {message}");
+                }
+                _ => {}
+            }
+            let _ = send.write_all(&resp.to_wire()).await;
+            let _ = send.finish();
+        });
+    }
+}
+
+/// Maps a node error from the ledger directory to a response code.
+fn code_of(e: &Error) -> ErrorCode {
+    match e {
+        Error::Rejected(_) => ErrorCode::Rejected,
+        Error::LedgerBusy(_) => ErrorCode::Busy,
+        Error::Ledger(
+            tessera_ledger::Error::NotFound { .. } | tessera_ledger::Error::UnknownDid(_),
+        ) => ErrorCode::NotFound,
+        Error::Ledger(tessera_ledger::Error::Misuse("no certified block yet")) => {
+            ErrorCode::NoBlockYet
+        }
+        _ => ErrorCode::Internal,
+    }
+}
+
+/// Runs blocking ledger work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> std::result::Result<T, Response> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(Response::error(code_of(&e), e)),
+        Err(_) => Err(Response::error(ErrorCode::Internal, "ledger task failed")),
+    }
+}
+
+async fn handle(
+    req: Request,
+    dir: &Arc<LedgerDir>,
+    auth: &Mutex<Auth>,
+    cert_key: [u8; 32],
+    conn: &Connection,
+) -> Response {
+    let current = auth.lock().await.clone();
+    let r = match (req, current) {
+        (Request::Hello { did }, Auth::None) => {
+            let r = hello(did, dir, cert_key).await;
+            match r {
+                Ok(a) => {
+                    let member = matches!(a, Auth::Member(_));
+                    *auth.lock().await = a;
+                    Ok(Response::Hello { member })
+                }
+                Err(resp) => {
+                    // An identity mismatch ends the connection after the answer is written.
+                    let conn = conn.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        conn.close(VarInt::from_u32(2), b"identity refused");
+                    });
+                    Err(resp)
+                }
+            }
+        }
+        (Request::Hello { .. }, _) => {
+            Err(Response::error(ErrorCode::Forbidden, "hello was already given"))
+        }
+        (_, Auth::None) => {
+            Err(Response::error(ErrorCode::Unauthenticated, "send Hello with your DID first"))
+        }
+        (Request::Info, _) => {
+            let d = dir.clone();
+            blocking(move || Ok(d.genesis().to_json()?))
+                .await
+                .map(|genesis_json| Response::Info { genesis_json })
+        }
+        (Request::Tip, _) => {
+            let d = dir.clone();
+            blocking(move || {
+                d.read(|l| {
+                    let header = l.tip().clone();
+                    let certificate = l.certificate(header.height)?;
+                    Ok((header, certificate))
+                })
+            })
+            .await
+            .map(|(header, certificate)| Response::Tip { header, certificate })
+        }
+        (Request::State(key), a) => {
+            let allowed = match (&a, &key) {
+                (Auth::Member(_), _) => true,
+                (Auth::Newcomer(did), StateKey::Did(id)) => *did == Did::Tessera(id.clone()),
+                (Auth::Newcomer(did), StateKey::Nonce(d)) => did.to_string() == *d,
+                _ => false,
+            };
+            if allowed {
+                let d = dir.clone();
+                blocking(move || d.state_receipt(&key)).await.map(Response::Receipt)
+            } else {
+                Err(Response::error(
+                    ErrorCode::Forbidden,
+                    "a DID not on the ledger may only read its own entries",
+                ))
+            }
+        }
+        (Request::TxReceipt(id), Auth::Member(_)) => {
+            let d = dir.clone();
+            blocking(move || d.read(|l| Ok(l.tx_receipt(&id)?))).await.map(Response::Receipt)
+        }
+        (Request::TxReceipt(_), _) => {
+            Err(Response::error(ErrorCode::Forbidden, "publish your DID first"))
+        }
+        (Request::Submit(tx), a) => {
+            let allowed = match (&a, &tx.body) {
+                (Auth::Member(did), _) => tx.signer.did == *did,
+                (Auth::Newcomer(did), TxBody::CreateDid(doc)) => {
+                    tx.signer.did == doc.did() && doc.did() == *did && carries_key(doc, cert_key)
+                }
+                _ => false,
+            };
+            if allowed {
+                let d = dir.clone();
+                blocking(move || {
+                    let id = d.submit_signed(*tx)?;
+                    d.read(|l| Ok(l.tx_receipt(&id)?))
+                })
+                .await
+                .map(Response::Receipt)
+            } else {
+                Err(Response::error(
+                    ErrorCode::Forbidden,
+                    "a connection submits only its own DID's transactions (a newcomer: only the \
+                     CreateDid that publishes this certificate's key)",
+                ))
+            }
+        }
+    };
+    r.unwrap_or_else(|e| e)
+}
+
+fn carries_key(doc: &DidDocument, key: [u8; 32]) -> bool {
+    doc.method(tls::TLS_METHOD).and_then(tls::ed25519_bytes) == Some(key)
+}
+
+async fn hello(
+    did: Did,
+    dir: &Arc<LedgerDir>,
+    cert_key: [u8; 32],
+) -> std::result::Result<Auth, Response> {
+    let Did::Tessera(id) = &did else {
+        return Err(Response::error(ErrorCode::Forbidden, "only did:tessera nodes connect"));
+    };
+    let d = dir.clone();
+    let key = StateKey::Did(id.clone());
+    let doc: Option<DidDocument> = blocking(move || d.read(|l| Ok(l.state(&key)?))).await?;
+    match doc {
+        None => Ok(Auth::Newcomer(did)),
+        Some(doc) if doc.deactivated => {
+            Err(Response::error(ErrorCode::Forbidden, format!("{did} is deactivated")))
+        }
+        Some(doc) if carries_key(&doc, cert_key) => Ok(Auth::Member(did)),
+        Some(_) => Err(Response::error(
+            ErrorCode::Forbidden,
+            format!("the certificate does not carry the TLS key of {did}"),
+        )),
+    }
+}
