@@ -50,7 +50,8 @@ fn run_job(values: &[Vec<u64>], params: &StatsParams, shape: Option<LinkShape>) 
                         Some(sh) => Box::new(ShapedChannel::new(ch, sh)),
                         None => Box::new(ch),
                     };
-                    stats::run(ch.as_mut(), mine, params, mascot, &mut |_| {}).unwrap();
+                    let to = tessera_node::programs::Recipients::all(n);
+                    stats::run(ch.as_mut(), mine, params, &to, mascot, &mut |_| {}).unwrap();
                     ch.stats()
                 })
             })

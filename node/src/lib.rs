@@ -11,7 +11,9 @@
 //! single-validator ledger shared through a directory), [`tls`] (certificates bound to DIDs and the
 //! verifiers that enforce it), [`transport`] (QUIC links as a [`tessera_mpc::Channel`]), [`job`]
 //! (job specs, program hashes, authorisation, run and anchor), [`stats`] (the joint-statistics
-//! program), [`verify`] (offline verification), [`demo`].
+//! program), [`programs`] (PSI-then-aggregate, secure logistic regression on SPDZ, federated LR
+//! and SecureBoost; outputs to a subset of the parties), [`verify`] (offline verification),
+//! [`demo`].
 //!
 //! ```
 //! use tessera_node::job::{JobSpec, Program};
@@ -46,7 +48,7 @@
 //! every grant has been checked on the ledger; the commitment is anchored only if every party
 //! signed it. Key files are mode 0600, zeroized in memory and never logged. Not yet: serving the
 //! ledger to other hosts (nodes share a ledger directory on one host), SM2 TLS certificates (the
-//! DID signing key may be SM2; the certificate key is Ed25519), partial output recipients.
+//! DID signing key may be SM2; the certificate key is Ed25519).
 
 #![forbid(unsafe_code)]
 
@@ -56,6 +58,7 @@ pub mod home;
 pub mod job;
 pub mod ledgerdir;
 pub mod ops;
+pub mod programs;
 pub mod stats;
 pub mod tls;
 pub mod transport;
