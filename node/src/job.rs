@@ -748,3 +748,76 @@ pub fn write_outputs(
     human.push_str(&format!("\nreceipt: {}", path.display()));
     Ok((v, human))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PARTIES: &str = r#"
+        [[party]]
+        did = "did:tessera:a"
+        dataset = "a-data"
+        grant = "g"
+        [[party]]
+        did = "did:tessera:b"
+        dataset = "b-data"
+        grant = "g"
+    "#;
+
+    fn spec(outputs: &str, program: &str, parties: &str) -> Result<JobSpec> {
+        JobSpec::parse(&format!(
+            "job_id = \"j\"\noutputs = [{outputs}]\n[program]\n{program}\n{parties}"
+        ))
+    }
+
+    #[test]
+    fn outputs_name_one_to_all_participants() {
+        let p = "name = \"joint-stats\"";
+        let s = spec("\"did:tessera:b\"", p, PARTIES).unwrap();
+        let to = s.recipients().unwrap();
+        assert!(!to.is_all() && to.contains(PartyId(1)) && !to.contains(PartyId(0)));
+        assert!(spec("", p, PARTIES).is_err());
+        assert!(spec("\"did:tessera:c\"", p, PARTIES).is_err());
+        assert!(spec("\"did:tessera:a\", \"did:tessera:a\"", p, PARTIES).is_err());
+    }
+
+    #[test]
+    fn federated_programs_need_a_guest_and_a_host() {
+        let p = "name = \"federated-lr\"";
+        let outs = "\"did:tessera:a\"";
+        assert!(spec(outs, p, PARTIES).is_err(), "roles missing");
+        let roles = PARTIES.replacen("grant = \"g\"", "grant = \"g\"\nrole = \"guest\"", 1);
+        let roles = roles.replacen(
+            "\"b-data\"\n        grant = \"g\"",
+            "\"b-data\"\ngrant = \"g\"\nrole = \"host\"",
+            1,
+        );
+        assert!(spec(outs, p, &roles).is_ok());
+        // The guest computes the summary, so it must receive it.
+        assert!(spec("\"did:tessera:b\"", p, &roles).is_err());
+        // Roles mean nothing to other programs.
+        assert!(spec(outs, "name = \"joint-stats\"", &roles).is_err());
+    }
+
+    #[test]
+    fn program_hash_covers_parameters_not_their_spelling() {
+        let outs = "\"did:tessera:a\"";
+        let a = spec(outs, "name = \"secure-lr\"\nepochs = 3\nlabel = \"y\"", PARTIES).unwrap();
+        let b = spec(outs, "label = \"y\"\nname = \"secure-lr\"\nepochs = 3", PARTIES).unwrap();
+        let c = spec(outs, "name = \"secure-lr\"\nepochs = 4", PARTIES).unwrap();
+        let d = spec(outs, "name = \"psi-aggregate\"", PARTIES).unwrap();
+        assert_eq!(a.program.hash().unwrap(), b.program.hash().unwrap());
+        assert_ne!(a.program.hash().unwrap(), c.program.hash().unwrap());
+        assert_ne!(a.program.hash().unwrap(), d.program.hash().unwrap());
+        assert!(spec(outs, "name = \"secure-lr\"\nepochs = 0", PARTIES).is_err());
+        assert!(spec(outs, "name = \"secure-lr\"\nunknown = 1", PARTIES).is_err());
+    }
+
+    #[test]
+    fn data_files_are_columns_or_id_tables() {
+        assert!(check_data_file(b"age\n1\n2\n").is_ok());
+        assert!(check_data_file(b"id,x,y\na,1.5,0\nb,2,1\n").is_ok());
+        assert!(check_data_file(b"id,x\na,oops\n").is_err());
+        assert!(check_data_file(b"1\n2\nthree\n").is_err());
+    }
+}

@@ -58,7 +58,7 @@ fn default_key_bits() -> usize {
 }
 
 fn check_key_bits(bits: usize) -> Result<()> {
-    if !(1024..=4096).contains(&bits) || bits % 64 != 0 {
+    if !(1024..=4096).contains(&bits) || !bits.is_multiple_of(64) {
         return Err(Error::invalid("key_bits", "1024 to 4096, a multiple of 64"));
     }
     Ok(())
@@ -108,10 +108,11 @@ impl FederatedLrParams {
     /// Checks the parameters.
     pub fn validate(&self) -> Result<()> {
         check_key_bits(self.key_bits)?;
-        if !(1..=1000).contains(&self.epochs)
-            || !(self.learning_rate > 0.0 && self.learning_rate < 100.0)
-            || self.batch_size == Some(0)
-        {
+        let ok = (1..=1000).contains(&self.epochs)
+            && self.learning_rate > 0.0
+            && self.learning_rate < 100.0
+            && self.batch_size != Some(0);
+        if !ok {
             return Err(Error::invalid("federated-lr", "1–1000 epochs, 0 < lr < 100, batch ≥ 1"));
         }
         Ok(())
@@ -172,11 +173,12 @@ impl FederatedBoostParams {
     /// Checks the parameters.
     pub fn validate(&self) -> Result<()> {
         check_key_bits(self.key_bits)?;
-        if !(1..=200).contains(&self.trees)
-            || !(1..=16).contains(&self.max_depth)
-            || !(2..=256).contains(&self.max_bins)
-            || !(self.learning_rate > 0.0 && self.learning_rate <= 1.0)
-        {
+        let ok = (1..=200).contains(&self.trees)
+            && (1..=16).contains(&self.max_depth)
+            && (2..=256).contains(&self.max_bins)
+            && self.learning_rate > 0.0
+            && self.learning_rate <= 1.0;
+        if !ok {
             return Err(Error::invalid(
                 "federated-secureboost",
                 "1–200 trees, depth 1–16, 2–256 bins, 0 < lr ≤ 1",

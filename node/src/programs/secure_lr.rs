@@ -273,7 +273,7 @@ pub fn run(
         *c = v as usize;
     }
     let n: usize = counts.iter().sum();
-    if n < 2 || n > MAX_ROWS {
+    if !(2..=MAX_ROWS).contains(&n) {
         return Err(Error::invalid("input", "need 2 to 2^20 rows in all"));
     }
     let width = d + 1;
@@ -429,6 +429,25 @@ mod tests {
         println!("held-out accuracy: secure {secure_acc:.4}, plaintext {plain_acc:.4}");
         assert!((secure_acc - plain_acc).abs() <= 0.01, "{secure_acc} vs {plain_acc}");
         assert!(secure_acc > 0.85, "{secure_acc}");
+    }
+
+    #[test]
+    fn parties_with_other_feature_columns_are_refused_before_sharing() {
+        let a = read_input(b"id,y,x1,x2\na,1,0.5,1\nb,0,-1,0\n", &SecureLrParams::default());
+        let b = read_input(b"id,y,x2,x1\nc,1,0.5,1\nd,0,-1,0\n", &SecureLrParams::default());
+        let parts = [a.unwrap(), b.unwrap()];
+        let runs = harness::run_in_memory(2, |ch: &mut dyn Channel| {
+            let mine = &parts[ch.party().index()];
+            let cfg = MascotConfig { batch: 16, ..MascotConfig::default() };
+            run(ch, mine, &SecureLrParams::default(), &Recipients::all(2), cfg, &mut |_| {})
+        });
+        for r in runs {
+            let e = r.output.unwrap_err().to_string();
+            assert!(e.contains("other feature columns"), "{e}");
+        }
+        // Unstandardised features and non-0/1 labels are refused when reading.
+        assert!(read_input(b"id,y,x\na,1,99\n", &SecureLrParams::default()).is_err());
+        assert!(read_input(b"id,y,x\na,2,0.5\n", &SecureLrParams::default()).is_err());
     }
 
     /// The cubic sigmoid costs about 1,750 MASCOT triples per row and epoch (two comparisons and
