@@ -119,14 +119,8 @@ fn bench_programs() {
     let Some(dir) = tessera_federated::data::datasets_dir() else { return };
     let bytes = std::fs::read(dir.join("fate/breast_hetero_guest.csv")).unwrap();
     let all = secure_lr::read_input(&bytes, &SecureLrParams::default()).unwrap();
-    let d = all.names.len();
-    let rows = |r: std::ops::Range<usize>| Rows {
-        names: all.names.clone(),
-        x: all.x[r.start * d..r.end * d].to_vec(),
-        y: all.y[r].to_vec(),
-    };
-    let parts: Vec<Rows> = (0..3).map(|p| rows(p * 100..(p + 1) * 100)).collect();
-    let (train, test) = (rows(0..300), rows(300..all.y.len()));
+    let parts: Vec<Rows> = (0..3).map(|p| all.rows(p * 100..(p + 1) * 100)).collect();
+    let (train, test) = (all.rows(0..300), all.rows(300..all.len()));
     let params = SecureLrParams::default();
     let (r, outs) = run_mesh(3, |ch| {
         let mine = &parts[ch.party().index()];

@@ -55,6 +55,18 @@ pub enum SigmoidApprox {
     Cubic,
 }
 
+/// How the training rows are spread over the parties.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// Every party holds whole rows (same feature columns, its own label column).
+    #[default]
+    Horizontal,
+    /// Every party holds some feature columns of the same customers (matched on `id` by PSI);
+    /// exactly one party holds the label column.
+    Vertical,
+}
+
 /// Parameters of `secure-lr` (part of the program hash).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -74,6 +86,9 @@ pub struct SecureLrParams {
     /// Fractional bits of the fixed-point encoding.
     #[serde(default = "default_frac")]
     pub frac_bits: u32,
+    /// How rows are spread over the parties.
+    #[serde(default)]
+    pub split: Split,
 }
 
 fn default_label() -> String {
@@ -97,6 +112,7 @@ impl Default for SecureLrParams {
             learning_rate: default_lr(),
             sigmoid: SigmoidApprox::Linear,
             frac_bits: default_frac(),
+            split: Split::Horizontal,
         }
     }
 }
@@ -170,13 +186,64 @@ pub struct Rows {
     pub names: Vec<String>,
     /// Row-major features.
     pub x: Vec<f64>,
-    /// 0/1 labels.
+    /// 0/1 labels (empty at a vertical party without the label column).
     pub y: Vec<f64>,
+    /// Row identifiers (used to align a vertical split).
+    pub ids: Vec<String>,
+    /// Whether this party holds the label column.
+    pub labelled: bool,
 }
 
-/// Reads this party's rows: CSV with `id`, the label column and feature columns.
+impl Rows {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Rows `r` (clamped to the rows there are).
+    pub fn rows(&self, r: std::ops::Range<usize>) -> Rows {
+        let d = self.names.len();
+        let r = r.start.min(self.len())..r.end.min(self.len());
+        Rows {
+            names: self.names.clone(),
+            x: self.x[r.start * d..r.end * d].to_vec(),
+            y: self.y.get(r.clone()).map(<[f64]>::to_vec).unwrap_or_default(),
+            ids: self.ids[r].to_vec(),
+            labelled: self.labelled,
+        }
+    }
+
+    /// Feature columns `c` of every row, with or without the labels (a vertical part).
+    pub fn columns(&self, c: std::ops::Range<usize>, labelled: bool) -> Rows {
+        let d = self.names.len();
+        let c = c.start.min(d)..c.end.min(d);
+        Rows {
+            names: self.names[c.clone()].to_vec(),
+            x: self.x.chunks_exact(d.max(1)).flat_map(|row| row[c.clone()].to_vec()).collect(),
+            y: if labelled { self.y.clone() } else { vec![] },
+            ids: self.ids.clone(),
+            labelled: labelled && self.labelled,
+        }
+    }
+}
+
+/// Reads this party's rows: CSV with `id`, the label column (horizontal split: at every party;
+/// vertical: at one party) and feature columns.
 pub fn read_input(bytes: &[u8], params: &SecureLrParams) -> Result<Rows> {
-    let t = super::read_table(bytes, Some(&params.label))?;
+    let has_label = match params.split {
+        Split::Horizontal => true,
+        Split::Vertical => {
+            let text = std::str::from_utf8(bytes).unwrap_or_default();
+            let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
+            header.split(',').any(|c| c.trim() == params.label)
+        }
+    };
+    let t = super::read_table(bytes, has_label.then_some(params.label.as_str()))?;
     let y = t.labels.unwrap_or_default();
     if y.iter().any(|v| *v != 0.0 && *v != 1.0) {
         return Err(Error::invalid("data file", "labels must be 0 or 1"));
@@ -187,7 +254,7 @@ pub fn read_input(bytes: &[u8], params: &SecureLrParams) -> Result<Rows> {
     if t.features.iter().any(|v| v.abs() > MAX_FEATURE) {
         return Err(Error::invalid("data file", "features must be standardised (|x| ≤ 16)"));
     }
-    Ok(Rows { names: t.feature_names, x: t.features, y })
+    Ok(Rows { names: t.feature_names, x: t.features, y, ids: t.ids, labelled: has_label })
 }
 
 /// The same training in floating point (for tests and comparison), on the concatenated rows.
@@ -229,6 +296,101 @@ fn names_hash(names: &[String]) -> [u8; 32] {
     LedgerHash::Sha256.hash(&[b"tessera-node/secure-lr/features", joined.as_bytes()])
 }
 
+/// The public shape of a job, agreed before anything is shared.
+struct Shape {
+    /// Training rows.
+    n: usize,
+    /// Feature names in weight order.
+    names: Vec<String>,
+    /// Rows (horizontal) or feature columns (vertical) of each party.
+    per_party: Vec<usize>,
+    /// The party holding the labels (vertical).
+    labeller: usize,
+    /// This party's rows to use, in the common order (vertical: after PSI).
+    my_rows: Vec<usize>,
+}
+
+fn recv_hello(ch: &mut dyn Channel, p: usize) -> Result<serde_json::Value> {
+    let raw = ch.recv(crate::pid(p))?;
+    serde_json::from_slice(&raw).map_err(|e| Error::invalid("peer message", e))
+}
+
+/// Horizontal: row counts are exchanged and feature names checked equal.
+fn shape_horizontal(ch: &mut dyn Channel, rows: &Rows) -> Result<Shape> {
+    let me = ch.party().index();
+    let my_hash = hex::encode(names_hash(&rows.names));
+    let hello = serde_json::json!({"rows": rows.len(), "names": my_hash});
+    ch.broadcast(hello.to_string().as_bytes())?;
+    let mut per_party = vec![0usize; ch.num_parties()];
+    for (p, c) in per_party.iter_mut().enumerate() {
+        if p == me {
+            *c = rows.len();
+            continue;
+        }
+        let v = recv_hello(ch, p)?;
+        if v["names"].as_str() != Some(my_hash.as_str()) {
+            return Err(Error::invalid(
+                "input",
+                format!("party {p} has other feature columns (names and order must match)"),
+            ));
+        }
+        *c = v["rows"]
+            .as_u64()
+            .filter(|r| *r <= MAX_ROWS as u64)
+            .ok_or_else(|| Error::invalid("peer message", format!("party {p}: row count")))?
+            as usize;
+    }
+    Ok(Shape {
+        n: per_party.iter().sum(),
+        names: rows.names.clone(),
+        per_party,
+        labeller: 0,
+        my_rows: (0..rows.len()).collect(),
+    })
+}
+
+/// Vertical: ids aligned by PSI, then column names and the labeller exchanged.
+fn shape_vertical(
+    ch: &mut dyn Channel,
+    rows: &Rows,
+    progress: super::super::stats::Progress<'_>,
+) -> Result<Shape> {
+    let me = ch.party().index();
+    progress("aligning ids (ECDH-PSI over Ristretto255)");
+    let my_rows = super::align::align_all(ch, &rows.ids)?;
+    let n = my_rows.len();
+    let hello = serde_json::json!({"rows": n, "names": rows.names, "labelled": rows.labelled});
+    ch.broadcast(hello.to_string().as_bytes())?;
+    let mut names = Vec::new();
+    let mut per_party = Vec::with_capacity(ch.num_parties());
+    let mut labellers = Vec::new();
+    for p in 0..ch.num_parties() {
+        let (theirs, labelled) = if p == me {
+            (rows.names.clone(), rows.labelled)
+        } else {
+            let v = recv_hello(ch, p)?;
+            if v["rows"].as_u64() != Some(n as u64) {
+                return Err(Error::invalid("peer message", format!("party {p}: aligned rows")));
+            }
+            let theirs: Vec<String> = serde_json::from_value(v["names"].clone())
+                .map_err(|e| Error::invalid("peer message", e))?;
+            (theirs, v["labelled"].as_bool().unwrap_or(false))
+        };
+        if labelled {
+            labellers.push(p);
+        }
+        per_party.push(theirs.len());
+        names.extend(theirs);
+    }
+    let [labeller] = labellers[..] else {
+        return Err(Error::invalid("input", "exactly one party must hold the label column"));
+    };
+    if names.len() > MAX_FEATURES {
+        return Err(Error::invalid("input", "more than 256 features in all"));
+    }
+    Ok(Shape { n, names, per_party, labeller, my_rows })
+}
+
 /// Runs `secure-lr` as this party; `Some(model)` at recipients.
 pub fn run(
     ch: &mut dyn Channel,
@@ -240,43 +402,24 @@ pub fn run(
 ) -> Result<Option<SecureLrResult>> {
     params.validate()?;
     let d = rows.names.len();
-    let mine = rows.y.len();
-    if d == 0 || rows.x.len() != mine * d || mine > MAX_ROWS {
+    if d == 0 || rows.x.len() != rows.len() * d || rows.len() > MAX_ROWS {
         return Err(Error::invalid("input", "rows × features"));
+    }
+    if rows.labelled && rows.y.len() != rows.len() {
+        return Err(Error::invalid("input", "one label per row"));
     }
     let n_parties = ch.num_parties();
     let me = ch.party();
-    progress("exchanging row counts and feature names");
-    let my_hash = names_hash(&rows.names);
-    let mut hello = (mine as u64).to_le_bytes().to_vec();
-    hello.extend_from_slice(&my_hash);
-    ch.broadcast(&hello)?;
-    let mut counts = vec![0usize; n_parties];
-    for (p, c) in counts.iter_mut().enumerate() {
-        if p == me.index() {
-            *c = mine;
-            continue;
-        }
-        let raw = ch.recv(crate::pid(p))?;
-        if raw.len() != 40 || raw[8..] != my_hash {
-            return Err(Error::invalid(
-                "input",
-                format!("party {p} has other feature columns (names and order must match)"),
-            ));
-        }
-        let mut a = [0u8; 8];
-        a.copy_from_slice(&raw[..8]);
-        let v = u64::from_le_bytes(a);
-        if v > MAX_ROWS as u64 {
-            return Err(Error::invalid("peer message", format!("party {p} announced {v} rows")));
-        }
-        *c = v as usize;
-    }
-    let n: usize = counts.iter().sum();
+    progress("exchanging the data's shape");
+    let shape = match params.split {
+        Split::Horizontal => shape_horizontal(ch, rows)?,
+        Split::Vertical => shape_vertical(ch, rows, progress)?,
+    };
+    let n = shape.n;
     if !(2..=MAX_ROWS).contains(&n) {
         return Err(Error::invalid("input", "need 2 to 2^20 rows in all"));
     }
-    let width = d + 1;
+    let width = shape.names.len() + 1;
     let f = params.frac_bits;
     // The update: Δ = trunc(c · g_raw, e_bits + g) with c = round(lr/(factor·N)·2^g).
     let (e_bits, factor) = match params.sigmoid {
@@ -294,29 +437,62 @@ pub fn run(
     let mascot = MascotConfig { batch: mascot.batch.min((2 * n * width).max(64)), ..mascot };
     let prep = Mascot::<Fp127>::setup(ch, mascot)?;
     let mut s = Session::new(ch, prep);
-    let mut my_x = Vec::with_capacity(mine * width);
-    for x in rows.x.chunks_exact(d) {
-        for v in x {
+    // This party's block, column-major: feature j of every used row, then the next feature.
+    let mut my_x = Vec::with_capacity(d * shape.my_rows.len());
+    for j in 0..d {
+        for &r in &shape.my_rows {
+            let v = rows.x.get(r * d + j).ok_or_else(|| Error::invalid("input", "row"))?;
             my_x.push(fx.encode::<Fp127>(*v)?);
         }
-        my_x.push(fx.encode::<Fp127>(1.0)?);
     }
-    let my_y: Vec<Fp127> = rows.y.iter().map(|v| Fp127::from_u64(u64::from(*v == 1.0))).collect();
-    let mut xs = Vec::with_capacity(n_parties);
-    let mut ys = Vec::with_capacity(n_parties);
-    for (p, &cnt) in counts.iter().enumerate() {
-        progress(&format!("secret-sharing the rows of party {p}"));
-        let owner = crate::pid(p);
-        xs.push(s.input(owner, (owner == me).then_some(&my_x[..]), cnt * width)?);
-        ys.push(s.input(owner, (owner == me).then_some(&my_y[..]), cnt)?);
-    }
-    let x = Shared::concat(&xs.iter().collect::<Vec<_>>());
-    let y = Shared::concat(&ys.iter().collect::<Vec<_>>());
-    let mut w = constant(&s, &x, &vec![Fp127::ZERO; width])?;
+    let my_y: Vec<Fp127> = shape
+        .my_rows
+        .iter()
+        .map(|&r| Fp127::from_u64(u64::from(rows.y.get(r) == Some(&1.0))))
+        .collect();
+    // Xᵀ (width × n, row-major) and y, all secret-shared.
+    let mut xt_rows: Vec<Shared<Fp127>> = Vec::with_capacity(width);
+    let y = match params.split {
+        Split::Horizontal => {
+            let mut blocks = Vec::with_capacity(n_parties);
+            let mut ys = Vec::with_capacity(n_parties);
+            for (p, &cnt) in shape.per_party.iter().enumerate() {
+                progress(&format!("secret-sharing the rows of party {p}"));
+                let owner = crate::pid(p);
+                blocks.push(s.input(owner, (owner == me).then_some(&my_x[..]), cnt * d)?);
+                ys.push(s.input(owner, (owner == me).then_some(&my_y[..]), cnt)?);
+            }
+            for j in 0..d {
+                let parts = blocks
+                    .iter()
+                    .zip(&shape.per_party)
+                    .map(|(b, &cnt)| b.slice(j * cnt..(j + 1) * cnt))
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
+                xt_rows.push(Shared::concat(&parts.iter().collect::<Vec<_>>()));
+            }
+            Shared::concat(&ys.iter().collect::<Vec<_>>())
+        }
+        Split::Vertical => {
+            for (p, &cols) in shape.per_party.iter().enumerate() {
+                progress(&format!("secret-sharing the columns of party {p}"));
+                let owner = crate::pid(p);
+                let block = s.input(owner, (owner == me).then_some(&my_x[..]), cols * n)?;
+                for j in 0..cols {
+                    xt_rows.push(block.slice(j * n..(j + 1) * n)?);
+                }
+            }
+            let owner = crate::pid(shape.labeller);
+            s.input(owner, (owner == me).then_some(&my_y[..]), n)?
+        }
+    };
+    xt_rows.push(constant(&s, &y, &vec![fx.encode::<Fp127>(1.0)?; n])?);
+    let xt = Shared::concat(&xt_rows.iter().collect::<Vec<_>>());
+    drop(xt_rows);
+    let mut w = constant(&s, &y, &vec![Fp127::ZERO; width])?;
     let two_f = Fp127::from_u128(1u128 << (2 * f));
     for epoch in 0..params.epochs {
         progress(&format!("epoch {}/{}", epoch + 1, params.epochs));
-        let z_raw = s.matmul(&x, &w, (n, width, 1))?;
+        let z_raw = s.matmul(&w, &xt, (1, width, n))?;
         let e = match params.sigmoid {
             SigmoidApprox::Linear => {
                 // 4·e·2^(2f) = z_raw + 2·2^(2f) − 4·2^(2f)·y
@@ -329,7 +505,7 @@ pub fn run(
                 sg.sub(&y.scale(Fp127::from_u128(1u128 << f)))?
             }
         };
-        let g_raw = s.matmul(&e, &x, (1, n, width))?;
+        let g_raw = s.matmul(&xt, &e, (width, n, 1))?;
         let delta =
             fixed::trunc_pr(&mut s, fx_update, &g_raw.scale(Fp127::from_u64(c)), e_bits + g)?;
         w = w.sub(&delta)?;
@@ -341,7 +517,7 @@ pub fn run(
         let intercept = weights.pop().unwrap_or(0.0);
         SecureLrResult {
             rows: n as u64,
-            features: rows.names.clone(),
+            features: shape.names.clone(),
             weights,
             intercept,
             epochs: params.epochs,
@@ -362,43 +538,27 @@ mod tests {
             .join("../../shared/datasets/fate/breast_hetero_guest.csv");
         if let Ok(bytes) = std::fs::read(&path) {
             let all = read_input(&bytes, &SecureLrParams::default()).unwrap();
-            let d = all.names.len();
-            let take = |r: std::ops::Range<usize>| Rows {
-                names: all.names.clone(),
-                x: all.x[r.start * d..r.end * d].to_vec(),
-                y: all.y[r].to_vec(),
-            };
-            let total = all.y.len();
-            return (take(0..n), take(n..total));
+            return (all.rows(0..n), all.rows(n..all.len()));
         }
         println!("{} absent: using synthetic data", path.display());
         let mk = |range: std::ops::Range<usize>| {
             let mut x = Vec::new();
             let mut y = Vec::new();
+            let ids = range.clone().map(|i| format!("r{i}")).collect();
             for i in range {
                 let a = ((i * 37) % 19) as f64 / 6.0 - 1.5;
                 let b = ((i * 11) % 23) as f64 / 8.0 - 1.4;
                 x.extend([a, b]);
                 y.push(if a + 0.5 * b > 0.1 { 1.0 } else { 0.0 });
             }
-            Rows { names: vec!["a".into(), "b".into()], x, y }
+            Rows { names: vec!["a".into(), "b".into()], x, y, ids, labelled: true }
         };
         (mk(0..n), mk(n..n + 300))
     }
 
     fn split(rows: &Rows, parts: usize) -> Vec<Rows> {
-        let d = rows.names.len();
-        let n = rows.y.len();
-        (0..parts)
-            .map(|p| {
-                let r = p * n / parts..(p + 1) * n / parts;
-                Rows {
-                    names: rows.names.clone(),
-                    x: rows.x[r.start * d..r.end * d].to_vec(),
-                    y: rows.y[r].to_vec(),
-                }
-            })
-            .collect()
+        let n = rows.len();
+        (0..parts).map(|p| rows.rows(p * n / parts..(p + 1) * n / parts)).collect()
     }
 
     #[test]
@@ -429,6 +589,50 @@ mod tests {
         println!("held-out accuracy: secure {secure_acc:.4}, plaintext {plain_acc:.4}");
         assert!((secure_acc - plain_acc).abs() <= 0.01, "{secure_acc} vs {plain_acc}");
         assert!(secure_acc > 0.85, "{secure_acc}");
+    }
+
+    #[test]
+    fn vertical_split_after_psi_matches_plaintext_training() {
+        let (train, test) = breast_rows(40);
+        let d = train.names.len();
+        let params =
+            SecureLrParams { epochs: 3, split: Split::Vertical, ..SecureLrParams::default() };
+        // Party 1 holds the label and the first columns; party 0 the others, for rows in another
+        // order and with 10 extra customers party 1 does not have.
+        let mut p0 = train.columns(d / 2..d, false);
+        let extra = test.columns(d / 2..d, false).rows(0..10);
+        let w = d - d / 2;
+        let mut x = extra.x.clone();
+        for r in (0..train.len()).rev() {
+            x.extend_from_slice(&p0.x[r * w..(r + 1) * w]);
+        }
+        p0.x = x;
+        p0.ids = extra.ids.iter().chain(train.ids.iter().rev()).cloned().collect();
+        let parts = [p0, train.columns(0..d / 2, true)];
+        let runs = harness::run_in_memory(2, |ch: &mut dyn Channel| {
+            let mine = &parts[ch.party().index()];
+            let cfg = MascotConfig { batch: 1024, ..MascotConfig::default() };
+            run(ch, mine, &params, &Recipients::all(2), cfg, &mut |_| {})
+        });
+        let model = runs[0].output.as_ref().unwrap().clone().unwrap();
+        assert_eq!(model.rows, 40);
+        // Weights come in party order: party 0's columns, then party 1's.
+        let plain = Rows {
+            names: parts[0].names.iter().chain(&parts[1].names).cloned().collect(),
+            x: train
+                .x
+                .chunks_exact(d)
+                .flat_map(|row| {
+                    row[d / 2..].iter().chain(&row[..d / 2]).copied().collect::<Vec<_>>()
+                })
+                .collect(),
+            ..train.clone()
+        };
+        assert_eq!(model.features, plain.names);
+        let (pw, pb) = train_plain(&plain, &params);
+        for (a, b) in model.weights.iter().chain([&model.intercept]).zip(pw.iter().chain([&pb])) {
+            assert!((a - b).abs() < 0.01, "{model:?} vs {pw:?} {pb}");
+        }
     }
 
     #[test]
