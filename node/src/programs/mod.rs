@@ -5,7 +5,7 @@
 //! | program | computation | parties | security |
 //! | --- | --- | --- | --- |
 //! | [`psi_aggregate`] | ECDH-PSI on ids, then sum/mean over the intersection on SPDZ | 2–3 | PSI semi-honest, aggregate malicious with abort |
-//! | [`secure_lr`] | logistic regression on secret-shared rows (horizontal split), SPDZ fixed point | 2–16 | malicious with abort |
+//! | [`secure_lr`] | logistic regression on secret-shared data (horizontal, or vertical after PSI), SPDZ fixed point | 2–16 | malicious with abort (PSI of a vertical split: semi-honest) |
 //! | [`federated`] | `tessera-federated` hetero LR / SecureBoost (Paillier), vertical split | 2 | semi-honest |
 //!
 //! **Outputs to a subset.** A job's `outputs` may name fewer than all participants. SPDZ programs
@@ -41,9 +41,12 @@ Programs, parameters (defaults) and each party's data file:
                          runs PSI with each other party), then SPDZ sums the row values
                          (combined by sum or product) over it. result: intersection_size, sum, mean.
   secure-lr              label ("y"), epochs (5), learning_rate (1.0), sigmoid ("linear"|"cubic";
-                         "linear"), frac_bits (13). Horizontal split: every party holds whole rows.
-                         file: CSV "id,<label>,<features...>", same feature columns at every party,
-                         labels 0/1, standardised features (|x| <= 16).
+                         "linear"), frac_bits (13), split ("horizontal"|"vertical"; "horizontal").
+                         horizontal: every party holds whole rows; file: CSV
+                         "id,<label>,<features...>", the same feature columns at every party.
+                         vertical: every party holds other columns of the same ids (aligned by
+                         ECDH-PSI), one party's file also has the label column.
+                         Labels 0/1, standardised features (|x| <= 16).
                          result: weights and intercept (logistic regression trained on SPDZ).
   federated-lr           label ("y"), epochs (10), learning_rate (0.15), batch_size (full),
                          key_bits (2048). 2 parties, vertical split, semi-honest (Paillier).

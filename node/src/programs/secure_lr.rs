@@ -1,10 +1,14 @@
 //! The `secure-lr` program: logistic regression trained on secret-shared data with SPDZ (MASCOT
 //! preprocessing) in fixed point; the model is opened to the recipients only.
 //!
-//! **Split: horizontal.** Every party holds whole rows (an `id`, the same feature columns, and
-//! the 0/1 label); the training set is the union of the parties' rows. Each party secret-shares
-//! its rows (features in fixed point with `frac_bits` fractional bits, plus a constant 1 for the
-//! intercept) and labels; nobody sees another party's rows, only the final weights are opened.
+//! **Split.** `split = "horizontal"` (default): every party holds whole rows (an `id`, the same
+//! feature columns, and the 0/1 label); the training set is the union of the parties' rows.
+//! `split = "vertical"`: every party holds some feature columns of the same customers and exactly
+//! one party holds the label column; rows are matched on `id` by ECDH-PSI ([`super::align`],
+//! which reveals the intersection; semi-honest) and the training set is the intersection. Either
+//! way each party secret-shares its part (features in fixed point with `frac_bits` fractional
+//! bits; a public constant 1 row gives the intercept) and the labels; nobody sees another party's
+//! values, only the final weights are opened.
 //!
 //! **Training.** Full-batch gradient descent from w = 0 for `epochs` epochs:
 //! `w ← w − (lr/N)·Xᵀ(σ(Xw) − y)`, with σ approximated by
@@ -21,9 +25,10 @@
 //! with g chosen so it keeps 10 significant bits. [`train_plain`] runs the same algorithm in
 //! floating point; the tests compare the two.
 //!
-//! **Security.** Malicious security with abort (SPDZ MACs, statistical security ≥ 2^-64 per
-//! check; truncation masks hide opened values to 2^-40). What is revealed: the row count of every
-//! party and the feature names (checked equal), and the weights to the recipients. Features must
+//! **Security.** Malicious security with abort for the training (SPDZ MACs, statistical security
+//! ≥ 2^-64 per check; truncation masks hide opened values to 2^-40). What is revealed: the row
+//! count and feature names of every party (horizontal: checked equal; vertical: also which party
+//! holds the label, and the PSI intersection), and the weights to the recipients. Features must
 //! be standardised: |x| ≤ 16 is enforced; a learning rate so large that training diverges
 //! (|lr·gradient/N| ≥ 2^8) makes the truncation's range assumption fail and the weights
 //! meaningless (never the security of the inputs beyond the 2^-40 statistical mask bound).
@@ -649,6 +654,12 @@ mod tests {
             let e = r.output.unwrap_err().to_string();
             assert!(e.contains("other feature columns"), "{e}");
         }
+        // A vertical party without the label column reads as unlabelled; with it, labelled.
+        let v = SecureLrParams { split: Split::Vertical, ..SecureLrParams::default() };
+        let host = read_input(b"id,x1,x2\na,0.5,1\n", &v).unwrap();
+        assert!(!host.labelled && host.y.is_empty() && host.names.len() == 2);
+        let guest = read_input(b"id,x3,y\na,0.5,1\n", &v).unwrap();
+        assert!(guest.labelled && guest.y == vec![1.0] && guest.names == vec!["x3".to_string()]);
         // Unstandardised features and non-0/1 labels are refused when reading.
         assert!(read_input(b"id,y,x\na,1,99\n", &SecureLrParams::default()).is_err());
         assert!(read_input(b"id,y,x\na,2,0.5\n", &SecureLrParams::default()).is_err());
