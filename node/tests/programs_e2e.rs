@@ -237,6 +237,54 @@ fn secure_lr_three_nodes_matches_plaintext_training() {
     }
 }
 
+#[test]
+fn secure_lr_vertical_split_two_nodes() {
+    // alice (party 0): 5 host columns of customers 10..50; bob (party 1): y and 10 guest columns
+    // of customers 0..40. 30 customers in common.
+    let Some((gh, g)) = breast(0..40, "breast_hetero_guest.csv") else { return };
+    let Some((hh, h)) = breast(10..50, "breast_hetero_host.csv") else { return };
+    let cut = |line: &str| line.split(',').take(6).collect::<Vec<_>>().join(",");
+    let host: Vec<String> = h.iter().map(|l| cut(l)).collect();
+    let files =
+        vec![format!("{}\n{}\n", cut(&hh), host.join("\n")), format!("{gh}\n{}\n", g.join("\n"))];
+    let net = Net::new(
+        &["alice", "bob"],
+        &files,
+        "name = \"secure-lr\"\nsplit = \"vertical\"\nepochs = 2",
+        &["alice"],
+        &[],
+    );
+    let outs = net.run();
+    let model = &outs[0]["result"];
+    assert_eq!(model["rows"].as_u64(), Some(30), "{model}");
+    assert_eq!(outs[1]["recipient"], false);
+    // The same training in the clear on the joined rows (alice's columns first).
+    let guest = secure_lr::read_input(files[1].as_bytes(), &SecureLrParams::default()).unwrap();
+    let mut joined = String::from("id,y");
+    for n in cut(&hh).split(',').skip(1).map(|c| format!("h{c}")).chain(guest.names.clone()) {
+        joined.push_str(&format!(",{n}"));
+    }
+    joined.push('\n');
+    for (k, line) in host.iter().enumerate().take(30) {
+        let gi = k + 10; // host row k is customer gi, guest row gi
+        let mut cells = line.split(',');
+        let id = cells.next().unwrap();
+        assert_eq!(id, guest.ids[gi]);
+        let hx: Vec<&str> = cells.collect();
+        let gx: Vec<String> = guest.x[gi * 10..(gi + 1) * 10].iter().map(f64::to_string).collect();
+        joined.push_str(&format!("{id},{},{},{}\n", guest.y[gi], hx.join(","), gx.join(",")));
+    }
+    let plain = secure_lr::read_input(joined.as_bytes(), &SecureLrParams::default()).unwrap();
+    let params = SecureLrParams { epochs: 2, ..SecureLrParams::default() };
+    let (w, b) = secure_lr::train_plain(&plain, &params);
+    let got: Vec<f64> =
+        model["weights"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert_eq!(got.len(), 15);
+    for (g, p) in got.iter().zip(&w).chain([(&model["intercept"].as_f64().unwrap(), &b)]) {
+        assert!((g - p).abs() < 0.01, "secure {got:?} vs plaintext {w:?}");
+    }
+}
+
 fn federated(program: &str) {
     let Some((gh, g)) = breast(0..150, "breast_hetero_guest.csv") else { return };
     let Some((hh, h)) = breast(30..200, "breast_hetero_host.csv") else { return };
