@@ -43,8 +43,10 @@
 //!
 //! **Security.** A peer is accepted only if its TLS certificate carries the Ed25519 key that its
 //! DID document on the ledger publishes (checked by custom rustls verifiers on both sides, and
-//! against the party it claims after the handshake). Computations are SPDZ with MASCOT:
-//! malicious security with abort, κ = 128, statistical security ≥ 2^-64. Inputs move only after
+//! against the party it claims after the handshake). SPDZ programs (joint-stats, the aggregate of
+//! psi-aggregate, secure-lr) have malicious security with abort, κ = 128, statistical security
+//! ≥ 2^-64; the ECDH-PSI alignment and the federated programs are semi-honest (see
+//! [`programs`]). Only the job's `outputs` learn its result. Inputs move only after
 //! every grant has been checked on the ledger; the commitment is anchored only if every party
 //! signed it. Key files are mode 0600, zeroized in memory and never logged. Not yet: serving the
 //! ledger to other hosts (nodes share a ledger directory on one host), SM2 TLS certificates (the
