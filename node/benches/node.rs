@@ -5,6 +5,8 @@
 //! `cargo bench -p tessera-node --bench node` runs the demo job (3 × 200 values, squares with
 //! triples, 5-bin histogram) on loopback and shaped. `TESSERA_BENCH_SUM=1000000` adds one timed run
 //! of a 3-party sum over that many values (squares and histogram off), loopback and shaped.
+//! `TESSERA_BENCH_PROGRAMS=1` adds one loopback run each of `psi-aggregate` (3 × 10,000 ids) and
+//! `secure-lr` (FATE breast, 3 × 100 training rows, 5 epochs, held-out accuracy vs plaintext).
 
 use std::time::{Duration, Instant};
 
@@ -50,7 +52,8 @@ fn run_job(values: &[Vec<u64>], params: &StatsParams, shape: Option<LinkShape>) 
                         Some(sh) => Box::new(ShapedChannel::new(ch, sh)),
                         None => Box::new(ch),
                     };
-                    stats::run(ch.as_mut(), mine, params, mascot, &mut |_| {}).unwrap();
+                    let to = tessera_node::programs::Recipients::all(n);
+                    stats::run(ch.as_mut(), mine, params, &to, mascot, &mut |_| {}).unwrap();
                     ch.stats()
                 })
             })
@@ -58,6 +61,80 @@ fn run_job(values: &[Vec<u64>], params: &StatsParams, shape: Option<LinkShape>) 
         hs.into_iter().map(|h| h.join().unwrap()).collect::<Vec<_>>()
     });
     Run { wall: start.elapsed(), stats }
+}
+
+/// Runs `f` as each of `n` parties over a QUIC mesh on loopback; returns the run and outputs.
+fn run_mesh<T: Send>(n: usize, f: impl Fn(&mut dyn Channel) -> T + Sync) -> (Run, Vec<T>) {
+    let keys: Vec<rcgen::KeyPair> =
+        (0..n).map(|_| rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap()).collect();
+    let parties: Vec<PeerInfo> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| PeerInfo {
+            did: Did::tessera(&format!("bench-{i}")).unwrap(),
+            addr: tessera_node::home::free_loopback_addr().unwrap(),
+            tls_key: k.public_key_raw().try_into().unwrap(),
+        })
+        .collect();
+    let start = Instant::now();
+    let (stats, outs): (Vec<ChannelStats>, Vec<T>) = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..n)
+            .map(|i| {
+                let pkcs8 = keys[i].serialize_der();
+                let cfg = MeshConfig::new("bench", i, parties.clone());
+                let f = &f;
+                s.spawn(move || {
+                    let mut ch = QuicChannel::connect(&pkcs8, &cfg).unwrap();
+                    let out = f(&mut ch);
+                    (ch.stats(), out)
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).unzip()
+    });
+    (Run { wall: start.elapsed(), stats }, outs)
+}
+
+fn bench_programs() {
+    use tessera_node::programs::Recipients;
+    use tessera_node::programs::psi_aggregate::{self, PsiAggregateParams};
+    use tessera_node::programs::secure_lr::{self, Rows, SecureLrParams};
+    let mascot = MascotConfig { batch: 1024, ..MascotConfig::default() };
+
+    // psi-aggregate: ids 0..10,000 shifted by 2,500 per party: 5,000 common.
+    let tables: Vec<(Vec<String>, Vec<u64>)> = (0..3u64)
+        .map(|p| {
+            ((p * 2500..p * 2500 + 10_000).map(|i| format!("c{i}")).collect(), vec![p + 1; 10_000])
+        })
+        .collect();
+    let params = PsiAggregateParams::default();
+    let (r, outs) = run_mesh(3, |ch| {
+        let (ids, v) = &tables[ch.party().index()];
+        psi_aggregate::run(ch, ids, v, &params, &Recipients::all(3), mascot, &mut |_| {}).unwrap()
+    });
+    report("psi-aggregate, 3 × 10,000 ids, 5,000 common, sum, loopback", &r);
+    println!("  result: {:?}", outs[0]);
+
+    // secure-lr on FATE's breast data (guest part: y and 10 features).
+    let Some(dir) = tessera_federated::data::datasets_dir() else { return };
+    let bytes = std::fs::read(dir.join("fate/breast_hetero_guest.csv")).unwrap();
+    let all = secure_lr::read_input(&bytes, &SecureLrParams::default()).unwrap();
+    let parts: Vec<Rows> = (0..3).map(|p| all.rows(p * 100..(p + 1) * 100)).collect();
+    let (train, test) = (all.rows(0..300), all.rows(300..all.len()));
+    let params = SecureLrParams::default();
+    let (r, outs) = run_mesh(3, |ch| {
+        let mine = &parts[ch.party().index()];
+        secure_lr::run(ch, mine, &params, &Recipients::all(3), mascot, &mut |_| {}).unwrap()
+    });
+    report("secure-lr, breast 3 × 100 rows, 10 features, 5 epochs, linear sigmoid, loopback", &r);
+    let model = outs[0].clone().unwrap();
+    let (w, b) = secure_lr::train_plain(&train, &params);
+    println!(
+        "  held-out accuracy ({} rows): secure {:.4}, same training in plaintext {:.4}",
+        test.y.len(),
+        model.accuracy(&test.x, &test.y),
+        secure_lr::plain_accuracy(&w, b, &test.x, &test.y)
+    );
 }
 
 fn report(name: &str, r: &Run) {
@@ -94,6 +171,9 @@ fn bench(c: &mut Criterion) {
             &format!("sum of {} values, 100 Mbit/s 10 ms", per * 3),
             &run_job(&values, &p, Some(LinkShape::new(100.0, 10))),
         );
+    }
+    if std::env::var_os("TESSERA_BENCH_PROGRAMS").is_some() {
+        bench_programs();
     }
 }
 

@@ -180,6 +180,7 @@ fn run_in(
             did: home.did().to_string(),
             dataset: ds,
             grant: "stats-2026".into(),
+            role: None,
         });
     }
     let spec = JobSpec {
@@ -227,8 +228,10 @@ fn run_in(
     if outcomes.iter().any(|o| o.result_bytes != first.result_bytes) {
         return Err(Error::Verification("parties disagree on the result".into()));
     }
+    let first_bytes =
+        first.result_bytes.clone().ok_or_else(|| Error::Usage("no result at party 0".into()))?;
     let result: serde_json::Value =
-        serde_json::from_slice(&first.result_bytes).map_err(|e| Error::invalid("result", e))?;
+        serde_json::from_slice(&first_bytes).map_err(|e| Error::invalid("result", e))?;
     say(&format!(
         "5. result opened to all three and anchored at block {} ({} ms): count {}, mean {:.3}, variance {:.3}, histogram {}",
         first.anchored_at,
@@ -247,7 +250,7 @@ fn run_in(
 
     let t = Instant::now();
     let result_file = root.join("result.json");
-    std::fs::write(&result_file, &first.result_bytes).map_err(|e| Error::io(&result_file, e))?;
+    std::fs::write(&result_file, &first_bytes).map_err(|e| Error::io(&result_file, e))?;
     let (_, receipt) = ops::job_status(&NodeLedger::open(&homes[0])?, &spec.job_id)?;
     drop(server);
     let receipt_file = root.join("receipt.bin");
@@ -264,7 +267,7 @@ fn run_in(
         &verified.result_hash[..16],
         t.elapsed().as_millis()
     ));
-    let mut tampered = first.result_bytes.clone();
+    let mut tampered = first_bytes.clone();
     if let Some(b) = tampered.iter_mut().find(|b| b.is_ascii_digit()) {
         *b = if *b == b'9' { b'8' } else { *b + 1 };
     }

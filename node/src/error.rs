@@ -66,6 +66,9 @@ pub enum Error {
     /// The caller used the command or API wrongly.
     #[error("{0}")]
     Usage(String),
+    /// A federated-learning program failed (`tessera-federated`).
+    #[error("federated computation failed: {0}")]
+    Federated(String),
 }
 
 impl Error {
@@ -88,7 +91,7 @@ impl Error {
             Self::NotAuthorised(_) => 5,
             Self::Identity(_) => 6,
             Self::Peer { .. } | Self::Transport(_) | Self::Channel(_) => 7,
-            Self::Mpc(_) => 8,
+            Self::Mpc(_) | Self::Federated(_) => 8,
             Self::Verification(_) => 9,
         }
     }

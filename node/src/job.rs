@@ -23,6 +23,10 @@ use tessera_protocols::spdz::MascotConfig;
 use crate::error::{Error, Result};
 use crate::home::Home;
 use crate::ledgerclient::NodeLedger;
+use crate::programs::Recipients;
+use crate::programs::federated::{self, FederatedBoostParams, FederatedLrParams, Role};
+use crate::programs::psi_aggregate::{self, PsiAggregateParams};
+use crate::programs::secure_lr::{self, SecureLrParams};
 use crate::stats::{self, StatsParams};
 use crate::tls::PeerInfo;
 use crate::transport::{MeshConfig, QuicChannel};
@@ -35,12 +39,24 @@ const INPUT_DOMAIN: &[u8] = b"tessera-node/input/v1";
 const RESULT_DOMAIN: &[u8] = b"tessera-node/result/v1";
 
 /// The program of a job and its parameters.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "name", deny_unknown_fields)]
 pub enum Program {
     /// Joint statistics of one column ([`crate::stats`]).
     #[serde(rename = "joint-stats")]
     JointStats(StatsParams),
+    /// Private intersection, then an aggregate over it ([`programs::psi_aggregate`]).
+    #[serde(rename = "psi-aggregate")]
+    PsiAggregate(PsiAggregateParams),
+    /// Logistic regression on SPDZ ([`programs::secure_lr`]).
+    #[serde(rename = "secure-lr")]
+    SecureLr(SecureLrParams),
+    /// Vertical federated logistic regression ([`programs::federated`]).
+    #[serde(rename = "federated-lr")]
+    FederatedLr(FederatedLrParams),
+    /// Vertical federated SecureBoost ([`programs::federated`]).
+    #[serde(rename = "federated-secureboost")]
+    FederatedSecureBoost(FederatedBoostParams),
 }
 
 impl Program {
@@ -48,6 +64,31 @@ impl Program {
     pub fn hash(&self) -> Result<Hash32> {
         let canon = serde_json::to_vec(self).map_err(|e| Error::invalid("program", e))?;
         Ok(LedgerHash::Sha256.hash(&[PROGRAM_DOMAIN, &canon]))
+    }
+
+    /// The program's name as a spec writes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Program::JointStats(_) => "joint-stats",
+            Program::PsiAggregate(_) => "psi-aggregate",
+            Program::SecureLr(_) => "secure-lr",
+            Program::FederatedLr(_) => "federated-lr",
+            Program::FederatedSecureBoost(_) => "federated-secureboost",
+        }
+    }
+
+    fn is_federated(&self) -> bool {
+        matches!(self, Program::FederatedLr(_) | Program::FederatedSecureBoost(_))
+    }
+
+    fn validate(&self, parties: usize) -> Result<()> {
+        match self {
+            Program::JointStats(p) => p.validate(),
+            Program::PsiAggregate(p) => p.validate(parties),
+            Program::SecureLr(p) => p.validate(),
+            Program::FederatedLr(p) => p.validate(),
+            Program::FederatedSecureBoost(p) => p.validate(),
+        }
     }
 }
 
@@ -61,10 +102,13 @@ pub struct PartySpec {
     pub dataset: String,
     /// The grant that authorises that use.
     pub grant: String,
+    /// Its side in a federated program (`guest` holds the label, `host` features only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
 }
 
 /// A job spec (TOML).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct JobSpec {
     /// Unique job id.
@@ -74,7 +118,8 @@ pub struct JobSpec {
     /// Participants in party order.
     #[serde(rename = "party")]
     pub parties: Vec<PartySpec>,
-    /// DIDs that learn the result (this version: every participant).
+    /// DIDs that learn the result: one to all participants. The others get no result, only the
+    /// anchored commitment (which binds the result's salted hash).
     pub outputs: Vec<String>,
 }
 
@@ -98,32 +143,54 @@ impl JobSpec {
     }
 
     fn validate(&self) -> Result<()> {
-        let Program::JointStats(p) = &self.program;
-        p.validate()?;
         if self.parties.len() < 2 || self.parties.len() > 16 {
             return Err(Error::invalid("job spec", "need 2 to 16 parties"));
         }
+        self.program.validate(self.parties.len())?;
         let dids = self.dids()?;
         for (i, d) in dids.iter().enumerate() {
             if dids[..i].contains(d) {
                 return Err(Error::invalid("job spec", format!("{d} appears twice")));
             }
         }
-        let mut outs: Vec<Did> = self
-            .outputs
-            .iter()
-            .map(|o| Did::parse(o).map_err(|e| Error::invalid("outputs", e)))
-            .collect::<Result<_>>()?;
-        outs.sort();
-        let mut all = dids.clone();
-        all.sort();
-        if outs != all {
-            return Err(Error::invalid(
-                "outputs",
-                "this version opens the result to every participant; list them all",
-            ));
+        let to = self.recipients()?;
+        if self.program.is_federated() {
+            let roles: Vec<Option<Role>> = self.parties.iter().map(|p| p.role).collect();
+            let guest = match roles.as_slice() {
+                [Some(Role::Guest), Some(Role::Host)] => 0,
+                [Some(Role::Host), Some(Role::Guest)] => 1,
+                _ => {
+                    return Err(Error::invalid(
+                        "job spec",
+                        "federated programs need 2 parties, one with role = \"guest\" and one with role = \"host\"",
+                    ));
+                }
+            };
+            if !to.contains(crate::pid(guest)) {
+                return Err(Error::invalid("outputs", "the guest computes the summary: list it"));
+            }
+        } else if self.parties.iter().any(|p| p.role.is_some()) {
+            return Err(Error::invalid("job spec", "role applies to federated programs only"));
         }
         Ok(())
+    }
+
+    /// The parties that learn the result.
+    pub fn recipients(&self) -> Result<Recipients> {
+        let dids = self.dids()?;
+        let mut idx = Vec::with_capacity(self.outputs.len());
+        for o in &self.outputs {
+            let d = Did::parse(o).map_err(|e| Error::invalid("outputs", e))?;
+            let i = dids
+                .iter()
+                .position(|x| *x == d)
+                .ok_or_else(|| Error::invalid("outputs", format!("{d} is not a participant")))?;
+            if idx.contains(&i) {
+                return Err(Error::invalid("outputs", format!("{d} appears twice")));
+            }
+            idx.push(i);
+        }
+        Recipients::new(idx, dids.len())
     }
 
     /// Participants' DIDs in party order.
@@ -203,6 +270,21 @@ pub fn read_column(bytes: &[u8]) -> Result<Vec<u64>> {
     Ok(out)
 }
 
+/// Checks that a file is a data file of some program: a column of integers (`joint-stats`) or
+/// a CSV table with an `id` column and numeric columns (the other programs). Each program checks
+/// its own columns when a job runs.
+pub fn check_data_file(bytes: &[u8]) -> Result<()> {
+    match read_column(bytes) {
+        Ok(_) => Ok(()),
+        Err(column) => crate::programs::read_table(bytes, None).map(|_| ()).map_err(|table| {
+            Error::invalid(
+                "data file",
+                format!("neither a column of integers ({column}) nor a table with an id column ({table})"),
+            )
+        }),
+    }
+}
+
 /// Options of a job run.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
@@ -234,9 +316,14 @@ pub struct JobOutcome {
     pub job_id: String,
     /// This party's index.
     pub party: usize,
-    /// The result file's bytes (canonical JSON).
+    /// Whether this party is a recipient of the result.
+    pub recipient: bool,
+    /// The result file's bytes (canonical JSON); `None` at a party that is not a recipient.
     #[serde(skip)]
-    pub result_bytes: Vec<u8>,
+    pub result_bytes: Option<Vec<u8>>,
+    /// This party's private model file (federated programs), kept by this party only.
+    #[serde(skip)]
+    pub model_file: Option<Vec<u8>>,
     /// Hex result hash as anchored.
     pub result_hash: String,
     /// Hex program hash.
@@ -308,7 +395,7 @@ pub fn run(
             mine.dataset
         )));
     }
-    let values = read_column(&data)?;
+    let input = Input::parse(spec, me, &data)?;
     let parties = resolve_parties(&ledger, spec)?;
     progress("connecting to peers (QUIC, DID-bound mutual TLS)");
     let mut mesh = MeshConfig::new(&spec.job_id, me, parties);
@@ -318,17 +405,19 @@ pub fn run(
     mesh.channel.recv_timeout = opts.recv_timeout;
     let mut ch = QuicChannel::connect(home.tls_pkcs8(), &mesh)?;
     let compute_start = Instant::now();
-    let r = compute_and_anchor(home, &ledger, spec, &mut ch, &values, &data, opts, progress);
+    let r = compute_and_anchor(home, &ledger, spec, &mut ch, &input, &data, opts, progress);
     let stats: ChannelStats = ch.stats();
     let compute_ms = compute_start.elapsed().as_millis() as u64;
     let r = r.map_err(|e| name_peer(e, &ch));
     drop(ch);
-    let (result_bytes, result, height) = r?;
+    let (done, height) = r?;
     Ok(JobOutcome {
         job_id: spec.job_id.clone(),
         party: me,
-        result_bytes,
-        result_hash: hex::encode(result),
+        recipient: done.result_bytes.is_some(),
+        result_bytes: done.result_bytes,
+        model_file: done.model_file,
+        result_hash: hex::encode(done.result_hash),
         program_hash: hex::encode(spec.program.hash()?),
         anchored_at: height,
         bytes_sent: stats.bytes_sent,
@@ -365,24 +454,168 @@ fn name_peer(e: Error, ch: &QuicChannel) -> Error {
     }
 }
 
+/// A party's parsed input, by program.
+enum Input {
+    Column(Vec<u64>),
+    Keyed(Vec<String>, Vec<u64>),
+    Rows(secure_lr::Rows),
+    Table(tessera_federated::VerticalDataset, Role),
+}
+
+impl Input {
+    /// Parses party `me`'s data file for the spec's program (before anything is sent).
+    fn parse(spec: &JobSpec, me: usize, data: &[u8]) -> Result<Self> {
+        let role = spec.parties.get(me).and_then(|p| p.role).unwrap_or(Role::Host);
+        Ok(match &spec.program {
+            Program::JointStats(_) => Input::Column(read_column(data)?),
+            Program::PsiAggregate(p) => {
+                let (ids, values) = psi_aggregate::read_input(data, p)?;
+                Input::Keyed(ids, values)
+            }
+            Program::SecureLr(p) => Input::Rows(secure_lr::read_input(data, p)?),
+            Program::FederatedLr(p) => {
+                Input::Table(federated::read_input(data, &federated::Model::Lr(p), role)?, role)
+            }
+            Program::FederatedSecureBoost(p) => {
+                Input::Table(federated::read_input(data, &federated::Model::Boost(p), role)?, role)
+            }
+        })
+    }
+}
+
+/// What the computation left this party with.
+struct Computed {
+    /// The result, at recipients.
+    result: Option<serde_json::Value>,
+    /// A private model file.
+    model_file: Option<Vec<u8>>,
+}
+
+fn to_json<T: Serialize>(v: Option<T>) -> Result<Option<serde_json::Value>> {
+    v.map(|v| serde_json::to_value(v).map_err(|e| Error::invalid("result", e))).transpose()
+}
+
+/// Runs the spec's program on `input`.
+fn compute(
+    ch: &mut QuicChannel,
+    spec: &JobSpec,
+    input: &Input,
+    to: &Recipients,
+    mascot: MascotConfig,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Computed> {
+    let plain = |result| Computed { result, model_file: None };
+    Ok(match (&spec.program, input) {
+        (Program::JointStats(p), Input::Column(v)) => {
+            plain(to_json(stats::run(ch, v, p, to, mascot, progress)?)?)
+        }
+        (Program::PsiAggregate(p), Input::Keyed(ids, v)) => {
+            plain(to_json(psi_aggregate::run(ch, ids, v, p, to, mascot, progress)?)?)
+        }
+        (Program::SecureLr(p), Input::Rows(rows)) => {
+            plain(to_json(secure_lr::run(ch, rows, p, to, mascot, progress)?)?)
+        }
+        (Program::FederatedLr(p), Input::Table(t, role)) => {
+            let o = federated::run(ch, t, &federated::Model::Lr(p), *role, to, progress)?;
+            Computed { result: to_json(o.result)?, model_file: Some(o.model_file) }
+        }
+        (Program::FederatedSecureBoost(p), Input::Table(t, role)) => {
+            let o = federated::run(ch, t, &federated::Model::Boost(p), *role, to, progress)?;
+            Computed { result: to_json(o.result)?, model_file: Some(o.model_file) }
+        }
+        _ => return Err(Error::Usage("input does not match the program".into())),
+    })
+}
+
+/// The result bytes (at recipients) and the result hash every party signs.
+///
+/// With every party receiving, the result file is the result's JSON. Otherwise the first
+/// recipient draws a 32-byte salt and sends it to the other recipients only, the result file
+/// carries it (so its hash is a hiding commitment: a non-recipient cannot test guesses of a
+/// low-entropy result against it), and every recipient sends the hash to every non-recipient,
+/// which requires them to agree. The signatures on the commitment then catch any disagreement.
+fn finish_result(
+    ch: &mut QuicChannel,
+    to: &Recipients,
+    result: Option<serde_json::Value>,
+) -> Result<(Option<Vec<u8>>, Hash32)> {
+    let me = ch.party();
+    let pretty = |v: &serde_json::Value| -> Result<Vec<u8>> {
+        serde_json::to_vec_pretty(v).map_err(|e| Error::invalid("result", e))
+    };
+    match (to.contains(me), result) {
+        (true, Some(v)) if to.is_all() => {
+            let bytes = pretty(&v)?;
+            let h = result_hash(&bytes);
+            Ok((Some(bytes), h))
+        }
+        (true, Some(mut v)) => {
+            let salt = if me == to.first() {
+                let mut salt = [0u8; 32];
+                getrandom::fill(&mut salt)
+                    .map_err(|e| Error::Transport(format!("randomness: {e}")))?;
+                for &r in to.parties().iter().filter(|r| **r != me) {
+                    ch.send(r, &salt)?;
+                }
+                salt
+            } else {
+                ch.recv(to.first())?
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| Error::invalid("peer message", "salt"))?
+            };
+            let obj =
+                v.as_object_mut().ok_or_else(|| Error::invalid("result", "not a JSON object"))?;
+            obj.insert("salt".into(), serde_json::Value::String(hex::encode(salt)));
+            let bytes = pretty(&v)?;
+            let h = result_hash(&bytes);
+            for p in (0..ch.num_parties()).map(crate::pid).filter(|p| !to.contains(*p)) {
+                ch.send(p, &h)?;
+            }
+            Ok((Some(bytes), h))
+        }
+        (false, None) => {
+            let mut agreed: Option<Hash32> = None;
+            for &r in to.parties() {
+                let h: Hash32 = ch
+                    .recv(r)?
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| Error::invalid("peer message", "result hash"))?;
+                if agreed.is_some_and(|a| a != h) {
+                    return Err(Error::Verification("recipients disagree on the result".into()));
+                }
+                agreed = Some(h);
+            }
+            agreed.map(|h| (None, h)).ok_or_else(|| Error::invalid("outputs", "no recipient"))
+        }
+        _ => Err(Error::Usage("a recipient got no result, or a non-recipient got one".into())),
+    }
+}
+
+/// What a party holds after anchoring.
+struct Done {
+    result_bytes: Option<Vec<u8>>,
+    result_hash: Hash32,
+    model_file: Option<Vec<u8>>,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn compute_and_anchor(
     home: &Home,
     ledger: &NodeLedger,
     spec: &JobSpec,
     ch: &mut QuicChannel,
-    values: &[u64],
+    input: &Input,
     data: &[u8],
     opts: &RunOptions,
     progress: &mut dyn FnMut(&str),
-) -> Result<(Vec<u8>, Hash32, u64)> {
+) -> Result<(Done, u64)> {
     let me = ch.party();
     let mascot = MascotConfig { batch: opts.mascot_batch, ..MascotConfig::default() };
-    let Program::JointStats(params) = &spec.program;
-    let result = stats::run(ch, values, params, mascot, progress)?;
-    let result_bytes =
-        serde_json::to_vec_pretty(&result).map_err(|e| Error::invalid("result", e))?;
-    let rhash = result_hash(&result_bytes);
+    let to = spec.recipients()?;
+    let computed = compute(ch, spec, input, &to, mascot, progress)?;
+    let (result_bytes, rhash) = finish_result(ch, &to, computed.result)?;
 
     progress("exchanging input commitments");
     let my_input = LedgerHash::Sha256.hash(&[INPUT_DOMAIN, spec.job_id.as_bytes(), data]);
@@ -465,5 +698,122 @@ fn compute_and_anchor(
         return Err(Error::Verification("the anchored commitment differs from ours".into()));
     }
     let _ = height;
-    Ok((result_bytes, rhash, rec.height))
+    Ok((Done { result_bytes, result_hash: rhash, model_file: computed.model_file }, rec.height))
+}
+
+/// Writes what a finished job leaves at this party under `<home>/jobs/<job>/`: the result file
+/// (recipients only; at `out` if given), the private model file (federated programs) and the
+/// job's receipt from the ledger (everyone). Returns the `--json` value and a human line.
+pub fn write_outputs(
+    home: &Home,
+    o: &JobOutcome,
+    out: Option<&Path>,
+) -> Result<(serde_json::Value, String)> {
+    let dir = home.dir.join("jobs").join(&o.job_id);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let mut v = serde_json::to_value(o).map_err(|e| Error::invalid("outcome", e))?;
+    let mut human = format!(
+        "job {} done as party {}: anchored at block {} (result hash {}); sent {} B, received {} B in {} ms",
+        o.job_id, o.party, o.anchored_at, o.result_hash, o.bytes_sent, o.bytes_received, o.total_ms
+    );
+    match &o.result_bytes {
+        Some(bytes) => {
+            let path = out.map(Path::to_path_buf).unwrap_or_else(|| dir.join("result.json"));
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            }
+            std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+            v["result_file"] = serde_json::json!(path);
+            v["result"] = serde_json::from_slice(bytes).unwrap_or_default();
+            human.push_str(&format!("\nresult: {}", path.display()));
+        }
+        None => human.push_str("\nnot a recipient: no result file (the receipt proves the job)"),
+    }
+    if let Some(model) = &o.model_file {
+        let path = dir.join("model.json");
+        std::fs::write(&path, model).map_err(|e| Error::io(&path, e))?;
+        v["model_file"] = serde_json::json!(path);
+        human.push_str(&format!("\nmodel part (private to this node): {}", path.display()));
+    }
+    let ledger = NodeLedger::open(home)?;
+    let (_, receipt) = crate::ops::job_status(&ledger, &o.job_id)?;
+    let path = dir.join("receipt.bin");
+    std::fs::write(&path, tessera_ledger::Encode::to_bytes(&receipt))
+        .map_err(|e| Error::io(&path, e))?;
+    v["receipt_file"] = serde_json::json!(path);
+    human.push_str(&format!("\nreceipt: {}", path.display()));
+    Ok((v, human))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PARTIES: &str = r#"
+        [[party]]
+        did = "did:tessera:a"
+        dataset = "a-data"
+        grant = "g"
+        [[party]]
+        did = "did:tessera:b"
+        dataset = "b-data"
+        grant = "g"
+    "#;
+
+    fn spec(outputs: &str, program: &str, parties: &str) -> Result<JobSpec> {
+        JobSpec::parse(&format!(
+            "job_id = \"j\"\noutputs = [{outputs}]\n[program]\n{program}\n{parties}"
+        ))
+    }
+
+    #[test]
+    fn outputs_name_one_to_all_participants() {
+        let p = "name = \"joint-stats\"";
+        let s = spec("\"did:tessera:b\"", p, PARTIES).unwrap();
+        let to = s.recipients().unwrap();
+        assert!(!to.is_all() && to.contains(PartyId(1)) && !to.contains(PartyId(0)));
+        assert!(spec("", p, PARTIES).is_err());
+        assert!(spec("\"did:tessera:c\"", p, PARTIES).is_err());
+        assert!(spec("\"did:tessera:a\", \"did:tessera:a\"", p, PARTIES).is_err());
+    }
+
+    #[test]
+    fn federated_programs_need_a_guest_and_a_host() {
+        let p = "name = \"federated-lr\"";
+        let outs = "\"did:tessera:a\"";
+        assert!(spec(outs, p, PARTIES).is_err(), "roles missing");
+        let roles = PARTIES.replacen("grant = \"g\"", "grant = \"g\"\nrole = \"guest\"", 1);
+        let roles = roles.replacen(
+            "\"b-data\"\n        grant = \"g\"",
+            "\"b-data\"\ngrant = \"g\"\nrole = \"host\"",
+            1,
+        );
+        assert!(spec(outs, p, &roles).is_ok());
+        // The guest computes the summary, so it must receive it.
+        assert!(spec("\"did:tessera:b\"", p, &roles).is_err());
+        // Roles mean nothing to other programs.
+        assert!(spec(outs, "name = \"joint-stats\"", &roles).is_err());
+    }
+
+    #[test]
+    fn program_hash_covers_parameters_not_their_spelling() {
+        let outs = "\"did:tessera:a\"";
+        let a = spec(outs, "name = \"secure-lr\"\nepochs = 3\nlabel = \"y\"", PARTIES).unwrap();
+        let b = spec(outs, "label = \"y\"\nname = \"secure-lr\"\nepochs = 3", PARTIES).unwrap();
+        let c = spec(outs, "name = \"secure-lr\"\nepochs = 4", PARTIES).unwrap();
+        let d = spec(outs, "name = \"psi-aggregate\"", PARTIES).unwrap();
+        assert_eq!(a.program.hash().unwrap(), b.program.hash().unwrap());
+        assert_ne!(a.program.hash().unwrap(), c.program.hash().unwrap());
+        assert_ne!(a.program.hash().unwrap(), d.program.hash().unwrap());
+        assert!(spec(outs, "name = \"secure-lr\"\nepochs = 0", PARTIES).is_err());
+        assert!(spec(outs, "name = \"secure-lr\"\nunknown = 1", PARTIES).is_err());
+    }
+
+    #[test]
+    fn data_files_are_columns_or_id_tables() {
+        assert!(check_data_file(b"age\n1\n2\n").is_ok());
+        assert!(check_data_file(b"id,x,y\na,1.5,0\nb,2,1\n").is_ok());
+        assert!(check_data_file(b"id,x\na,oops\n").is_err());
+        assert!(check_data_file(b"1\n2\nthree\n").is_err());
+    }
 }

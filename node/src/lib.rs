@@ -13,7 +13,9 @@
 //! and the [`ledgerclient::NodeLedger`] view nodes use either way), [`tls`] (certificates bound to DIDs and the
 //! verifiers that enforce it), [`transport`] (QUIC links as a [`tessera_mpc::Channel`]), [`job`]
 //! (job specs, program hashes, authorisation, run and anchor), [`stats`] (the joint-statistics
-//! program), [`verify`] (offline verification), [`demo`].
+//! program), [`programs`] (PSI-then-aggregate, secure logistic regression on SPDZ, federated LR
+//! and SecureBoost; outputs to a subset of the parties), [`verify`] (offline verification),
+//! [`demo`].
 //!
 //! ```
 //! use tessera_node::job::{JobSpec, Program};
@@ -43,14 +45,16 @@
 //!
 //! **Security.** A peer is accepted only if its TLS certificate carries the Ed25519 key that its
 //! DID document on the ledger publishes (checked by custom rustls verifiers on both sides, and
-//! against the party it claims after the handshake). Computations are SPDZ with MASCOT:
-//! malicious security with abort, κ = 128, statistical security ≥ 2^-64. Inputs move only after
+//! against the party it claims after the handshake). SPDZ programs (joint-stats, the aggregate of
+//! psi-aggregate, secure-lr) have malicious security with abort, κ = 128, statistical security
+//! ≥ 2^-64; the ECDH-PSI alignment and the federated programs are semi-honest (see
+//! [`programs`]). Only the job's `outputs` learn its result. Inputs move only after
 //! every grant has been checked on the ledger; the commitment is anchored only if every party
 //! signed it. Key files are mode 0600, zeroized in memory and never logged. Peers are found through
 //! the `TesseraNode` service endpoint of their DID documents. A served ledger is pinned by its
 //! validator's key (TLS and genesis) and every state entry a node uses from it is a receipt the
 //! node verifies. Not yet: SM2 TLS certificates (the DID signing key may be SM2; the certificate
-//! key is Ed25519), partial output recipients, more than one validator.
+//! key is Ed25519), more than one validator.
 
 #![forbid(unsafe_code)]
 
@@ -63,6 +67,7 @@ pub mod ledgerdir;
 pub mod ledgerserve;
 pub mod ledgerwire;
 pub mod ops;
+pub mod programs;
 pub mod stats;
 pub mod tls;
 pub mod transport;

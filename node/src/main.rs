@@ -83,7 +83,7 @@ enum Cmd {
         grant: String,
     },
     /// Jobs: propose, run, join, status.
-    #[command(subcommand)]
+    #[command(subcommand, after_long_help = tessera_node::programs::HELP)]
     Job(JobCmd),
     /// Verify a job's anchored commitment (receipt against the validator set) and a result file.
     Verify {
@@ -163,7 +163,8 @@ enum DidCmd {
 
 #[derive(Subcommand)]
 enum DatasetCmd {
-    /// Register a data file (one integer per line, optional header) as a data set.
+    /// Register a data file (joint-stats: one integer per line, optional header; other programs:
+    /// CSV with an `id` column, see `tessera job --help`) as a data set.
     Register {
         /// Data set id.
         id: String,
@@ -492,31 +493,8 @@ fn run(cli: &Cli) -> Result<()> {
             });
             pb.finish_and_clear();
             let o = r?;
-            let path = a
-                .out
-                .clone()
-                .unwrap_or_else(|| home.dir.join("jobs").join(&o.job_id).join("result.json"));
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-            }
-            std::fs::write(&path, &o.result_bytes).map_err(|e| Error::io(&path, e))?;
-            let mut v = serde_json::to_value(&o).unwrap_or_default();
-            v["result_file"] = json!(path);
-            out(
-                cli,
-                v,
-                &format!(
-                    "job {} done as party {}: anchored at block {}, result {} (hash {}); sent {} B, received {} B in {} ms",
-                    o.job_id,
-                    o.party,
-                    o.anchored_at,
-                    path.display(),
-                    o.result_hash,
-                    o.bytes_sent,
-                    o.bytes_received,
-                    o.total_ms
-                ),
-            );
+            let (v, human) = tessera_node::job::write_outputs(&home, &o, a.out.as_deref())?;
+            out(cli, v, &human);
         }
         Cmd::Job(JobCmd::Status { job, receipt }) => {
             let l = ledger_of(cli, None)?;

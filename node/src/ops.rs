@@ -60,7 +60,7 @@ fn schema_hash(bytes: &[u8]) -> tessera_ledger::TaggedHash {
 /// Registers a data file as data set `id` owned by this node and remembers its path.
 pub fn dataset_register(home: &mut Home, id: &str, file: &Path) -> Result<Hash32> {
     let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
-    crate::job::read_column(&bytes)?;
+    crate::job::check_data_file(&bytes)?;
     let ledger = NodeLedger::open(home)?;
     let body = TxBody::RegisterDataSet {
         id: id.to_owned(),

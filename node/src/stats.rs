@@ -11,13 +11,15 @@
 //! input squares inconsistent with its values, which skews only the variance it contributes, an
 //! influence it already has by choosing its inputs). Histogram counts are binned by each owner on
 //! its own values and secret-shared; only the totals are opened. One opening with a MAC check
-//! reveals exactly `[sum, sum of squares, bin totals]`, to every participant.
+//! reveals exactly `[sum, sum of squares, bin totals]`, to the job's recipients only (to a
+//! subset through [`crate::programs::reveal`]: the others see masked values).
 
 use serde::{Deserialize, Serialize};
 use tessera_mpc::{Channel, Field, Fp127, Ring};
 use tessera_protocols::spdz::{Mascot, MascotConfig, Session, Shared};
 
 use crate::error::{Error, Result};
+use crate::programs::{Recipients, reveal};
 
 /// Largest value a party may contribute (2^40), so sums of squares of up to 2^40 values cannot
 /// wrap in the 127-bit field.
@@ -104,14 +106,15 @@ pub struct StatsResult {
 /// Progress callback: a phase name.
 pub type Progress<'a> = &'a mut dyn FnMut(&str);
 
-/// Runs `joint-stats` as this party with its values.
+/// Runs `joint-stats` as this party with its values; `Some(result)` at the recipients `to`.
 pub fn run(
     ch: &mut dyn Channel,
     values: &[u64],
     params: &StatsParams,
+    to: &Recipients,
     mascot: MascotConfig,
     progress: Progress<'_>,
-) -> Result<StatsResult> {
+) -> Result<Option<StatsResult>> {
     params.validate()?;
     if values.len() as u64 > MAX_COUNT || values.iter().any(|v| *v > MAX_VALUE) {
         return Err(Error::invalid("input", "too many values or a value above 2^40"));
@@ -188,8 +191,9 @@ pub fn run(
         opened.push(h);
     }
     progress("opening and MAC check");
-    let out = s.output(&Shared::concat(&opened.iter().collect::<Vec<_>>()))?;
-    s.check()?;
+    let Some(out) = reveal(&mut s, &Shared::concat(&opened.iter().collect::<Vec<_>>()), to)? else {
+        return Ok(None);
+    };
     let mut it = out.iter().map(|x| x.to_u128());
     let sum = it.next().ok_or_else(|| Error::invalid("output", "empty"))?;
     let sum_of_squares = match params.squares {
@@ -200,7 +204,7 @@ pub fn run(
     let count = total as u64;
     let mean = sum as f64 / count as f64;
     let variance = sum_of_squares.map(|q| (q as f64 / count as f64 - mean * mean).max(0.0));
-    Ok(StatsResult {
+    Ok(Some(StatsResult {
         count,
         sum,
         sum_of_squares,
@@ -208,7 +212,7 @@ pub fn run(
         variance,
         histogram_edges: params.histogram_edges.clone(),
         histogram,
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -226,18 +230,33 @@ mod tests {
             let runs = harness::run_in_memory(3, move |ch: &mut dyn Channel| {
                 let mine = d[ch.party().index()].clone();
                 let cfg = MascotConfig { batch: 16, ..MascotConfig::default() };
-                run(ch, &mine, &p, cfg, &mut |_| {})
+                run(ch, &mine, &p, &Recipients::all(3), cfg, &mut |_| {})
             });
             let all: Vec<u64> = data.concat();
             let sum: u64 = all.iter().sum();
             let sq: u64 = all.iter().map(|x| x * x).sum();
             for r in runs {
-                let r = r.output.unwrap();
+                let r = r.output.unwrap().unwrap();
                 assert_eq!(r.count, 9);
                 assert_eq!(r.sum, u128::from(sum));
                 assert_eq!(r.sum_of_squares, Some(u128::from(sq)));
                 assert_eq!(r.histogram, vec![3, 4, 2]);
             }
         }
+    }
+
+    #[test]
+    fn only_recipients_get_the_statistics() {
+        let data: Vec<Vec<u64>> = vec![vec![4, 8], vec![15], vec![16, 23, 42]];
+        let params = StatsParams { histogram_edges: vec![], squares: Squares::Owner };
+        let runs = harness::run_in_memory(3, |ch: &mut dyn Channel| {
+            let mine = data[ch.party().index()].clone();
+            let cfg = MascotConfig { batch: 16, ..MascotConfig::default() };
+            run(ch, &mine, &params, &Recipients::new(vec![2], 3)?, cfg, &mut |_| {})
+        });
+        assert!(runs[0].output.as_ref().unwrap().is_none());
+        assert!(runs[1].output.as_ref().unwrap().is_none());
+        let r = runs[2].output.as_ref().unwrap().clone().unwrap();
+        assert_eq!((r.count, r.sum), (6, 108));
     }
 }
