@@ -404,6 +404,7 @@ fn two_hosts_match_one_joined_host() {
         .batch_size(Some(55))
         .learning_rate(0.3);
     let parties = Parties { guest: PartyId(0), hosts: vec![PartyId(1), PartyId(2)] };
+    let log = Mutex::new(Vec::new());
     let runs = run_in_memory(3, |ch| {
         let me = ch.party().0;
         let (role, train, test) = match me {
@@ -411,10 +412,28 @@ fn two_hosts_match_one_joined_host() {
             1 => (Role::Host, &h1_train, &h1_test),
             _ => (Role::Host, &h2_train, &h2_test),
         };
+        let mut rec = Recording { inner: ch, log: &log };
+        let ch: &mut dyn Channel = if me == 2 { &mut rec } else { rec.inner };
         let t = lr.fit_parties(ch, &parties, role, train)?;
         let (scores, _) = t.model.predict_parties(ch, &parties, test, LrProtocol::Tessera, 16)?;
         Ok::<_, Error>((t, scores))
     });
+    // Host 2 receives the guest's header and rows, host 1's header and rows (relayed, under
+    // host 1's key) and one aggregate per batch: ciphertexts only, no plain label encoding.
+    let msgs = log.into_inner().unwrap();
+    assert_eq!(msgs.len(), 4 + 3 * 2);
+    let ct_len = PaillierPublicKey::from_bytes(&msgs[0][16..]).unwrap().ciphertext_len();
+    let host1_pk = PaillierPublicKey::from_bytes(&msgs[2][16..]).unwrap();
+    assert_eq!(host1_pk.ciphertext_len(), ct_len);
+    assert_eq!(msgs[3].len(), 110 * 2 * ct_len, "host 1's 12 columns, 7 slots per ciphertext");
+    for (i, m) in msgs.iter().enumerate() {
+        if i != 0 && i != 2 {
+            assert_eq!(m.len() % ct_len, 0, "message {i}");
+        }
+        for p in label_patterns(g_train.labels.as_ref().unwrap()) {
+            assert!(!contains(m, &p), "a plain label encoding reached host 2");
+        }
+    }
     let mut it = runs.into_iter().map(|r| r.output.unwrap());
     let (guest, host1, host2) = (it.next().unwrap(), it.next().unwrap(), it.next().unwrap());
     assert!(host1.1.is_none() && host2.1.is_none(), "hosts learn no scores");
