@@ -369,7 +369,7 @@ fn run_mnist(lr: &HeteroLogisticRegression, rows: usize, out: &mut Vec<Row>) {
     let y: Vec<f64> = g_test.labels.clone().unwrap_or_default();
     let acc = |p: &[f64]| p.iter().zip(&y).filter(|(a, b)| a == b).count() as f64 / y.len() as f64;
     println!(
-        "MNIST ({rows} of 8,000 train rows, 2,000 test rows, 392 + 392 pixels, {classes} classes):"
+        "MNIST ({rows} of 8,000 train rows, 2,000 test rows, 392 + 392 pixels, {classes} classes, {iters} epochs of batch 50, lr 0.05):"
     );
     let mut rows_here = Vec::new();
     for (name, gt, ht) in
