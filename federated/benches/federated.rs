@@ -4,15 +4,20 @@
 //! `cargo bench -p tessera-federated --bench federated`
 //! Environment: `FED_ITERS` (full-batch iterations, default 15), `FED_CREDIT_ROWS` (rows of
 //! default-credit used by the Paillier protocols, default 1000; plaintext always uses all rows),
-//! `FED_ONLY` (`lr` or `sb` to run one model), `FED_KEY_BITS` (default 2048), `FED_TREES` (SecureBoost trees, default 5), `FED_PLOTS` (folder for SVG plots, default `federated/plots`).
+//! `FED_ONLY` (comma-separated subset of `lr` (= `breast,credit`), `mnist`, `sb`; default all), `FED_BASE_ITERS`
+//! (iterations the LR baseline runs, default `FED_ITERS`; its bytes at `FED_ITERS` are then
+//! computed exactly from the measured per-iteration bytes), `FED_MNIST_ROWS` (MNIST training
+//! rows for the Paillier protocols, default 200), `FED_MNIST_EPOCHS` (default 5), `FED_KEY_BITS`
+//! (default 2048), `FED_TREES` (SecureBoost trees, default 5), `FED_PLOTS` (folder for SVG plots, default `federated/plots`).
 
 use std::time::Duration;
 
 use criterion::Criterion;
 use tessera_federated::boost::plaintext_boost;
+use tessera_federated::lr::predict_multiclass;
 use tessera_federated::plot::{Series, line_plot};
 use tessera_federated::{
-    BoostProtocol, HeteroLogisticRegression, HeteroSecureBoost, LrProtocol, PlainLr, Role,
+    BoostProtocol, HeteroLogisticRegression, HeteroSecureBoost, LrProtocol, Parties, PlainLr, Role,
     VerticalDataset, align, metrics,
 };
 use tessera_mpc::channel::LinkShape;
@@ -75,7 +80,7 @@ fn federated(
     lr: &HeteroLogisticRegression,
     train: (&VerticalDataset, &VerticalDataset),
     test: (&VerticalDataset, &VerticalDataset),
-) -> Row {
+) -> (Row, u64) {
     let runs = run_parties(2, transport(), config(), |ch| {
         let me = ch.party().0;
         let (role, data, t) =
@@ -101,8 +106,10 @@ fn federated(
         roc: vec![],
         loss: vec![],
     };
+    let mut setup_bytes = 0;
     for r in runs {
         let (fit, scores, pstats) = r.output.expect("training failed");
+        setup_bytes += tessera_federated::stats::total_bytes(&fit.phases, "setup");
         for p in &fit.phases {
             row.train_bytes += p.traffic.bytes_sent;
             row.train_wall = row.train_wall.max(p.elapsed);
@@ -121,7 +128,7 @@ fn federated(
             row.loss = fit.loss_history;
         }
     }
-    row
+    (row, setup_bytes)
 }
 
 fn boost(
@@ -234,13 +241,48 @@ fn run_dataset(
     let train = (&g_sub, &h_sub);
     let test = (&g_test, &h_test);
     rows_here.push(plaintext(lr, train, test, "plaintext"));
-    for (name, p) in [("tessera", LrProtocol::Tessera), ("FATE baseline", LrProtocol::FateBaseline)]
+    let iters = env("FED_ITERS", 15);
+    let base_iters = env("FED_BASE_ITERS", iters).max(1);
+    let base_name: &'static str = if base_iters == iters {
+        "FATE baseline"
+    } else {
+        Box::leak(format!("FATE baseline ({base_iters} it.)").into_boxed_str())
+    };
+    for (name, p, its) in
+        [("tessera", LrProtocol::Tessera, iters), (base_name, LrProtocol::FateBaseline, base_iters)]
     {
-        let r = federated(name, &lr.clone().protocol(p), train, test);
+        let (r, setup) = federated(name, &lr.clone().protocol(p).epochs(its), train, test);
         println!(
-            "  {name}: train {} B, {} rounds, {:.1?}; predict {} B; acc {:.4} AUC {:.4}",
+            "  {name}: train {} B (setup {setup} B), {} rounds, {:.1?}; predict {} B; acc {:.4} AUC {:.4}",
             r.train_bytes, r.train_rounds, r.train_wall, r.predict_bytes, r.acc, r.auc
         );
+        if p == LrProtocol::FateBaseline {
+            // Every baseline iteration sends the same messages (fixed-size ciphertexts, fixed
+            // counts; tested in tests/lr.rs), so its bytes at `iters` follow exactly.
+            let per_iter = (r.train_bytes - setup) / its as u64;
+            let exact = setup + per_iter * iters as u64;
+            let ours = rows_here.iter().find(|x| x.protocol == "tessera").map(|x| x.train_bytes);
+            println!(
+                "  FATE baseline at {iters} iterations: {setup} + {iters} × {per_iter} = {exact} B (exact); tessera / baseline: {:.1}×",
+                ours.map_or(0.0, |o| exact as f64 / o as f64)
+            );
+            if its != iters {
+                rows_here.push(Row {
+                    data: "",
+                    protocol: "FATE baseline (exact bytes, not run)",
+                    train_bytes: exact,
+                    train_rounds: 3 * iters as u64 + 1,
+                    train_wall: Duration::ZERO,
+                    predict_bytes: r.predict_bytes,
+                    predict_wall: Duration::ZERO,
+                    acc: f64::NAN,
+                    auc: f64::NAN,
+                    ks: f64::NAN,
+                    roc: vec![],
+                    loss: vec![],
+                });
+            }
+        }
         rows_here.push(r);
     }
     for mut r in rows_here {
@@ -300,6 +342,148 @@ fn run_boost(
     }
 }
 
+/// MNIST, 10 classes one-vs-rest, left/right pixel halves (guest: left and labels): Tessera's
+/// multiclass training on the first `rows` of 8,000 training images, the baseline's prediction
+/// message for the same models, and the baseline's training bytes from one measured class ×
+/// `FED_BASE_ITERS` iterations (one-vs-rest trains each class with the same schedule, so
+/// `setup + classes × iterations × per-iteration` is exact).
+fn run_mnist(lr: &HeteroLogisticRegression, rows: usize, out: &mut Vec<Row>) {
+    // FATE's Taylor loss is a least-squares fit: its step must stay below ~2 / (0.25 · 100) for
+    // 784 pixels in [0, 1], so MNIST trains with a smaller rate in mini-batches of 50.
+    let iters = env("FED_MNIST_EPOCHS", 5);
+    let lr = &lr.clone().learning_rate(0.05).batch_size(Some(50)).epochs(iters);
+    let Some(root) = tessera_federated::data::datasets_dir() else { return };
+    let Ok((g, h)) = tessera_federated::data::mnist_vertical(
+        root.join("mnist/t10k-images-idx3-ubyte.gz"),
+        root.join("mnist/t10k-labels-idx1-ubyte.gz"),
+        10_000,
+    ) else {
+        return;
+    };
+    let classes = 10;
+    let base_iters = env("FED_BASE_ITERS", 1).max(1);
+    let steps_per_epoch = rows.div_ceil(50) as u64;
+    let (g_all, g_test) = g.split_at(8000).unwrap();
+    let (h_all, h_test) = h.split_at(8000).unwrap();
+    let (g_train, h_train) = (g_all.split_at(rows).unwrap().0, h_all.split_at(rows).unwrap().0);
+    let y: Vec<f64> = g_test.labels.clone().unwrap_or_default();
+    let acc = |p: &[f64]| p.iter().zip(&y).filter(|(a, b)| a == b).count() as f64 / y.len() as f64;
+    println!(
+        "MNIST ({rows} of 8,000 train rows, 2,000 test rows, 392 + 392 pixels, {classes} classes, {iters} epochs of batch 50, lr 0.05):"
+    );
+    let mut rows_here = Vec::new();
+    for (name, gt, ht) in
+        [("plaintext (all 8,000 rows)", &g_all, &h_all), ("plaintext", &g_train, &h_train)]
+    {
+        let start = std::time::Instant::now();
+        let m = PlainLr::fit_multiclass(lr, gt, ht, classes).expect("plaintext");
+        let wall = start.elapsed();
+        let a = acc(&PlainLr::predict_classes(&m, &g_test, &h_test));
+        rows_here.push(Row {
+            data: "MNIST",
+            protocol: name,
+            train_bytes: 0,
+            train_rounds: 0,
+            train_wall: wall,
+            predict_bytes: 0,
+            predict_wall: Duration::ZERO,
+            acc: a,
+            auc: f64::NAN,
+            ks: f64::NAN,
+            roc: vec![],
+            loss: vec![],
+        });
+    }
+    let bits = lr.predict_bits_kind();
+    let runs = run_parties(2, transport(), config(), |ch| {
+        let me = ch.party().0;
+        let (role, d, t) = if me == 0 {
+            (Role::Guest, &g_train, &g_test)
+        } else {
+            (Role::Host, &h_train, &h_test)
+        };
+        let parties = Parties::two(ch.party(), PartyId(1 - me), role);
+        let fit = lr.fit_multiclass(ch, &parties, role, d, classes)?;
+        let ours = predict_multiclass(&fit.models, ch, &parties, t, LrProtocol::Tessera, bits)?;
+        let base =
+            predict_multiclass(&fit.models, ch, &parties, t, LrProtocol::FateBaseline, bits)?;
+        Ok::<_, tessera_federated::Error>((fit, ours, base))
+    })
+    .expect("harness");
+    let mut ours = Row {
+        data: "MNIST",
+        protocol: "tessera",
+        train_bytes: 0,
+        train_rounds: 0,
+        train_wall: Duration::ZERO,
+        predict_bytes: 0,
+        predict_wall: Duration::ZERO,
+        acc: 0.0,
+        auc: f64::NAN,
+        ks: f64::NAN,
+        roc: vec![],
+        loss: vec![],
+    };
+    let (mut base_predict, mut base_acc) = (0, 0.0);
+    for r in runs {
+        let (fit, (s_ours, p_ours), (s_base, p_base)) = r.output.expect("MNIST training failed");
+        ours.train_bytes += fit.phases.iter().map(|p| p.traffic.bytes_sent).sum::<u64>();
+        if r.party.0 == 0 {
+            ours.train_rounds += fit.phases.iter().map(|p| p.traffic.rounds).sum::<u64>();
+        }
+        ours.train_wall = ours.train_wall.max(fit.phases.iter().map(|p| p.elapsed).sum());
+        ours.predict_bytes += p_ours.traffic.bytes_sent;
+        ours.predict_wall = ours.predict_wall.max(p_ours.elapsed);
+        base_predict += p_base.traffic.bytes_sent;
+        if let (Some(so), Some(sb)) = (s_ours, s_base) {
+            ours.acc = acc(&tessera_federated::lr::predict::argmax_classes(&so, y.len()));
+            base_acc = acc(&tessera_federated::lr::predict::argmax_classes(&sb, y.len()));
+            ours.loss = fit.loss_history;
+        }
+    }
+    println!(
+        "  tessera: train {} B, {} rounds, {:.1?}; predict {} B ({bits} bits), acc {:.4}; same models with float64 scores (FATE's message): {} B, acc {:.4}",
+        ours.train_bytes,
+        ours.train_rounds,
+        ours.train_wall,
+        ours.predict_bytes,
+        ours.acc,
+        base_predict,
+        base_acc
+    );
+    // The baseline: one class (digit 0 against the rest), `base_iters` epochs, measured.
+    let mut g0 = g_train.clone();
+    g0.labels = g0.labels.map(|l| l.iter().map(|&v| if v == 0.0 { 1.0 } else { 0.0 }).collect());
+    let base_cfg = lr.clone().protocol(LrProtocol::FateBaseline).epochs(base_iters);
+    let (r, setup) = federated("FATE baseline", &base_cfg, (&g0, &h_train), (&g_test, &h_test));
+    let per_iter = (r.train_bytes - setup) / base_iters as u64;
+    let exact = setup + per_iter * (classes * iters) as u64;
+    println!(
+        "  FATE baseline: one class × {base_iters} epochs measured {} B ({:.1?}); {classes} classes × {iters} epochs = {setup} + {} × {per_iter} = {exact} B (exact); tessera / baseline: train {:.1}×, predict {:.1}×",
+        r.train_bytes,
+        r.train_wall,
+        classes * iters,
+        exact as f64 / ours.train_bytes as f64,
+        base_predict as f64 / ours.predict_bytes as f64
+    );
+    rows_here.push(ours);
+    rows_here.push(Row {
+        data: "MNIST",
+        protocol: "FATE baseline (exact bytes, not run)",
+        train_bytes: exact,
+        train_rounds: 3 * (classes * iters) as u64 * steps_per_epoch + 1,
+        train_wall: Duration::ZERO,
+        predict_bytes: base_predict,
+        predict_wall: Duration::ZERO,
+        acc: base_acc,
+        auc: f64::NAN,
+        ks: f64::NAN,
+        roc: vec![],
+        loss: vec![],
+    });
+    out.extend(rows_here);
+}
+
 fn main() {
     let iters = env("FED_ITERS", 15);
     let credit_rows = env("FED_CREDIT_ROWS", 1000);
@@ -314,8 +498,9 @@ fn main() {
         "vertical LR, 2 parties, 10 Mbit/s 20 ms link, {key_bits}-bit Paillier, full batch, {iters} iterations, lr 0.15, L2 0.01"
     );
     let only = std::env::var("FED_ONLY").unwrap_or_default();
+    let wants = |k: &str| only.is_empty() || only.split(',').any(|x| x == k);
     let mut rows = Vec::new();
-    if only != "sb" {
+    if wants("lr") || wants("breast") {
         run_dataset(
             "breast",
             ("breast_hetero_guest.csv", "breast_hetero_host.csv"),
@@ -323,6 +508,8 @@ fn main() {
             &lr,
             &mut rows,
         );
+    }
+    if wants("lr") || wants("credit") {
         run_dataset(
             "default-credit",
             ("default_credit_hetero_guest.csv", "default_credit_hetero_host.csv"),
@@ -338,7 +525,10 @@ fn main() {
         .max_depth(3)
         .max_bins(32)
         .learning_rate(0.3);
-    if only != "lr" {
+    if wants("mnist") {
+        run_mnist(&lr, env("FED_MNIST_ROWS", 200), &mut rows);
+    }
+    if wants("sb") {
         println!("SecureBoost: {trees} trees, depth 3, 32 bins, learning rate 0.3, λ 1");
         run_boost(
             "breast",
@@ -363,7 +553,10 @@ fn main() {
     for r in &rows {
         let base_name =
             if r.protocol.starts_with("SB") { "SB FATE baseline" } else { "FATE baseline" };
-        let base = rows.iter().find(|b| b.data == r.data && b.protocol == base_name);
+        let base = rows.iter().find(|b| {
+            b.data == r.data
+                && (b.protocol == base_name || b.protocol == "FATE baseline (exact bytes, not run)")
+        });
         let ratio = match base {
             Some(b) if r.protocol.ends_with("tessera") => format!(
                 "{:.1}× / {:.1}×",
@@ -372,17 +565,18 @@ fn main() {
             ),
             _ => "–".into(),
         };
+        let f4 = |v: f64| if v.is_nan() { "–".to_string() } else { format!("{v:.4}") };
         println!(
-            "| {} | {} | {} | {} | {:.1?} | {} | {:.4} | {:.4} | {:.4} | {} |",
+            "| {} | {} | {} | {} | {:.1?} | {} | {} | {} | {} | {} |",
             r.data,
             r.protocol,
             r.train_bytes,
             r.train_rounds,
             r.train_wall,
             r.predict_bytes,
-            r.acc,
-            r.auc,
-            r.ks,
+            f4(r.acc),
+            f4(r.auc),
+            f4(r.ks),
             ratio
         );
     }

@@ -30,10 +30,10 @@
 //! ```
 //!
 //! # Features
-//! None. Binary objectives only; multiclass (one-vs-rest) is left to the caller.
+//! None. LR: binary and one-vs-rest multiclass, one guest and one or more hosts.
 //!
 //! # Security
-//! Semi-honest parties, two parties (one guest, one host), no trusted arbiter. Paillier is
+//! Semi-honest parties (one guest, one or more hosts), no trusted arbiter, no collusion. Paillier is
 //! IND-CPA under DCR (2048-bit by default, ~112-bit security); what each party learns is listed
 //! in [`lr`]. Inputs from files and peers are untrusted: loaders and decoders return errors,
 //! never panic, and check every length before allocating.
@@ -53,7 +53,10 @@ pub mod stats;
 pub use boost::{BoostModel, BoostProtocol, HeteroSecureBoost};
 pub use data::VerticalDataset;
 pub use error::{Error, Result};
-pub use lr::{HeteroLogisticRegression, LrModel, LrProtocol, LrTraining, PlainLr, Role};
+pub use lr::{
+    HeteroLogisticRegression, LrModel, LrMulticlassTraining, LrProtocol, LrTraining, Parties,
+    PlainLr, Role,
+};
 pub use stats::PhaseStats;
 
 /// Aligns this party's rows with the peer's by ECDH-PSI on the ID column and returns the

@@ -125,3 +125,42 @@ fn cifar10_binary_records() {
     assert!(e.to_string().contains("record 1"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn file_errors_name_the_path_and_label_and_empty_cells() {
+    let dir = std::env::temp_dir().join(format!("tessera-fed-csv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("guest.csv");
+    std::fs::write(&path, "id,y,a\n1,0,2\n2,yes,3\n").unwrap();
+    let e = VerticalDataset::from_csv(&path, "id", Some("y")).unwrap_err();
+    assert!(
+        matches!(&e, Error::NonNumeric { row: 3, column, value, file } if column == "y" && value == "yes" && *file == path),
+        "{e}"
+    );
+    assert_eq!(
+        e.to_string(),
+        format!("{}: row 3, column `y`: `yes` is not a finite number", path.display())
+    );
+    // An empty cell, an empty file and an ID column that is absent from a real file.
+    std::fs::write(&path, "id,a,b\n1,,2\n").unwrap();
+    let e = VerticalDataset::from_csv(&path, "id", None).unwrap_err();
+    assert!(
+        matches!(&e, Error::NonNumeric { row: 2, column, value, .. } if column == "a" && value.is_empty())
+    );
+    std::fs::write(&path, "").unwrap();
+    assert!(matches!(
+        VerticalDataset::from_csv(&path, "id", None),
+        Err(Error::MissingColumn { .. })
+    ));
+    std::fs::write(&path, "uid,a\n1,2\n").unwrap();
+    let e = VerticalDataset::from_csv(&path, "id", None).unwrap_err();
+    assert!(e.to_string().starts_with(&path.display().to_string()), "{e}");
+    // Blank lines are skipped but rows keep their line numbers.
+    std::fs::write(&path, "id,a\n\n1,2\n1,3\n").unwrap();
+    let e = VerticalDataset::from_csv(&path, "id", None).unwrap_err();
+    assert!(matches!(e, Error::DuplicateId { row: 4, first: 3, .. }), "{e}");
+    // A header alone is an empty data set, not an error.
+    std::fs::write(&path, "id,a\n").unwrap();
+    assert!(VerticalDataset::from_csv(&path, "id", None).unwrap().is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
