@@ -5,6 +5,9 @@
 //! Environment: `FED_ITERS` (full-batch iterations, default 15), `FED_CREDIT_ROWS` (rows of
 //! default-credit used by the Paillier protocols, default 1000; plaintext always uses all rows),
 //! `FED_ONLY` (`lr` or `sb` to run one model), `FED_KEY_BITS` (default 2048), `FED_TREES` (SecureBoost trees, default 5), `FED_PLOTS` (folder for SVG plots, default `federated/plots`).
+//! SecureBoost only: `FED_SB_CREDIT_ROWS` (default-credit training rows, default
+//! `FED_CREDIT_ROWS`), `FED_SB_DATA` (`breast`, `credit` or both), `FED_SB_PROTOCOLS` (comma
+//! list of `tessera`, `paillier`, `fate`, `goss`; default `tessera,fate`).
 
 use std::time::Duration;
 
@@ -287,10 +290,21 @@ fn run_boost(
         roc: metrics::roc_curve(&y, &plain),
         loss: vec![],
     });
-    for (name, p) in
-        [("SB tessera", BoostProtocol::Tessera), ("SB FATE baseline", BoostProtocol::FateBaseline)]
-    {
-        let mut r = boost(name, &cfg.clone().protocol(p), (&g_sub, &h_sub), (&g_test, &h_test));
+    let wanted = std::env::var("FED_SB_PROTOCOLS").unwrap_or_else(|_| "tessera,fate".into());
+    for (key, name, cfg) in [
+        ("tessera", "SB tessera", cfg.clone().protocol(BoostProtocol::Tessera)),
+        (
+            "goss",
+            "SB tessera GOSS 0.2/0.1",
+            cfg.clone().protocol(BoostProtocol::Tessera).goss(0.2, 0.1),
+        ),
+        ("paillier", "SB tessera-paillier", cfg.clone().protocol(BoostProtocol::TesseraPaillier)),
+        ("fate", "SB FATE baseline", cfg.clone().protocol(BoostProtocol::FateBaseline)),
+    ] {
+        if !wanted.split(',').any(|w| w.trim() == key) {
+            continue;
+        }
+        let mut r = boost(name, &cfg, (&g_sub, &h_sub), (&g_test, &h_test));
         println!(
             "  {name}: train {} B, {} rounds, {:.1?}; predict {} B; acc {:.4} AUC {:.4}",
             r.train_bytes, r.train_rounds, r.train_wall, r.predict_bytes, r.acc, r.auc
@@ -340,20 +354,25 @@ fn main() {
         .learning_rate(0.3);
     if only != "lr" {
         println!("SecureBoost: {trees} trees, depth 3, 32 bins, learning rate 0.3, λ 1");
-        run_boost(
-            "breast",
-            ("breast_hetero_guest.csv", "breast_hetero_host.csv"),
-            None,
-            &sb,
-            &mut rows,
-        );
-        run_boost(
-            "default-credit",
-            ("default_credit_hetero_guest.csv", "default_credit_hetero_host.csv"),
-            Some(credit_rows),
-            &sb,
-            &mut rows,
-        );
+        let data = std::env::var("FED_SB_DATA").unwrap_or_default();
+        if data.is_empty() || data == "breast" {
+            run_boost(
+                "breast",
+                ("breast_hetero_guest.csv", "breast_hetero_host.csv"),
+                None,
+                &sb,
+                &mut rows,
+            );
+        }
+        if data.is_empty() || data == "credit" {
+            run_boost(
+                "default-credit",
+                ("default_credit_hetero_guest.csv", "default_credit_hetero_host.csv"),
+                Some(env("FED_SB_CREDIT_ROWS", credit_rows)),
+                &sb,
+                &mut rows,
+            );
+        }
     }
 
     println!(
@@ -365,7 +384,7 @@ fn main() {
             if r.protocol.starts_with("SB") { "SB FATE baseline" } else { "FATE baseline" };
         let base = rows.iter().find(|b| b.data == r.data && b.protocol == base_name);
         let ratio = match base {
-            Some(b) if r.protocol.ends_with("tessera") => format!(
+            Some(b) if r.protocol.contains("tessera") => format!(
                 "{:.1}× / {:.1}×",
                 b.train_bytes as f64 / r.train_bytes as f64,
                 b.predict_bytes as f64 / r.predict_bytes as f64
