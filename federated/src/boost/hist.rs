@@ -108,8 +108,19 @@ impl Scheme {
 /// matter).
 #[allow(clippy::large_enum_variant)]
 pub(super) enum GuestHe {
-    Paillier { pk: PaillierPublicKey, sk: PaillierSecretKey, packed: bool },
-    Bfv { he: Box<Bfv>, sk: BfvSecretKey, scale: f64 },
+    Paillier {
+        pk: PaillierPublicKey,
+        sk: PaillierSecretKey,
+        packed: bool,
+    },
+    Bfv {
+        he: Box<Bfv>,
+        sk: BfvSecretKey,
+        scale: f64,
+        /// Largest magnitude a correct bin sum can have (quantised): a decrypted value beyond
+        /// it means the noise overflowed or the host misbehaved.
+        limit: f64,
+    },
 }
 
 impl GuestHe {
@@ -132,7 +143,7 @@ impl GuestHe {
                 let he = bfv()?;
                 let (_, sk) = he.keygen(&mut rng)?;
                 let _ = (rows, stride_keys);
-                Ok((Self::Bfv { he: Box::new(he), sk, scale: 1.0 }, Vec::new()))
+                Ok((Self::Bfv { he: Box::new(he), sk, scale: 1.0, limit: 0.0 }, Vec::new()))
             }
         }
     }
@@ -175,17 +186,20 @@ impl GuestHe {
                 };
                 Ok(encode_cts(pk, &encrypt_all(pk, &plain)?))
             }
-            Self::Bfv { he, sk, scale } => {
+            Self::Bfv { he, sk, scale, limit } => {
                 let t = he.params().plaintext_modulus;
-                // The largest possible bin sum must stay inside (-t/2, t/2).
+                // The largest possible bin sum, with half a unit of rounding per value, must
+                // stay inside (-t/2, t/2).
                 let bound = g
                     .iter()
                     .map(|v| v.abs())
                     .sum::<f64>()
                     .max(h.iter().map(|v| v.abs()).sum::<f64>())
                     .max(1e-9);
-                let bits = ((t / 2 - 1) as f64 / bound).log2().floor().clamp(1.0, 24.0);
+                let room = (t / 2 - 1) as f64 - g.len() as f64;
+                let bits = (room / bound).log2().floor().clamp(1.0, 24.0);
                 *scale = bits.exp2();
+                *limit = bound * *scale + g.len() as f64;
                 let to_t = |v: f64| ((v * *scale).round() as i64).rem_euclid(t as i64) as u64;
                 let chunks: Vec<(&[f64], &[f64])> = g.chunks(ROW).zip(h.chunks(ROW)).collect();
                 let cts = chunks
@@ -258,7 +272,7 @@ impl GuestHe {
                         .collect()
                 }
             }
-            Self::Bfv { he, sk, scale } => {
+            Self::Bfv { he, sk, scale, limit } => {
                 let t = he.params().plaintext_modulus;
                 let centre = |v: u64| if v > t / 2 { v as f64 - t as f64 } else { v as f64 };
                 let mut r = Reader(msg);
@@ -281,7 +295,11 @@ impl GuestHe {
                 for (k, slots) in decoded.iter().enumerate() {
                     let here = ROW.min(rows - k * ROW);
                     for s in 0..here {
-                        out.push((centre(slots[s]) / *scale, centre(slots[ROW + s]) / *scale));
+                        let (gs, hs) = (centre(slots[s]), centre(slots[ROW + s]));
+                        if gs.abs() > *limit || hs.abs() > *limit {
+                            return Err(Error::PeerMessage("histogram sum out of range"));
+                        }
+                        out.push((gs / *scale, hs / *scale));
                     }
                 }
                 out

@@ -382,8 +382,8 @@ impl HeteroSecureBoost {
 
     /// Packed RLWE only: also send rotation keys for the rotate-and-sum strides from a node's
     /// histogram size up to 1024 (110 KB each) so small histograms take less host computation
-    /// (up to 128× fewer rotations). Always on with more than 2,048 rows, where the gradient
-    /// upload dominates the traffic anyway.
+    /// (up to 128× fewer rotations). Always on with more than 8,192 rows (four or more
+    /// uploaded ciphertexts), where the gradient upload dominates the traffic anyway.
     pub fn stride_keys(mut self, on: bool) -> Self {
         self.stride_keys = on;
         self
@@ -497,7 +497,7 @@ impl HeteroSecureBoost {
         // Packed RLWE: the guest's rotation keys, sized to a node's host histogram.
         let (guest_he, host_he) = match (guest_he, host_he) {
             (Some(he), None) => {
-                let many = n > 2048 || self.stride_keys;
+                let many = n > 4 * 2048 || self.stride_keys;
                 if let Some(keys) = he.rotation_keys(host_bins.iter().sum(), many)? {
                     ch.send(peer, &keys)?;
                 }
