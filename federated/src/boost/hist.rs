@@ -577,3 +577,30 @@ impl HostHe {
         Ok(acc)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A host that answers with a ciphertext it made up (here: under its own key), or with
+    /// truncated bytes, is refused with an error, never a panic or a silent wrong histogram.
+    #[test]
+    fn forged_or_truncated_histograms_are_refused() {
+        let (mut guest, _) = GuestHe::setup(Scheme::Bfv, 0, 100, false).unwrap();
+        let g: Vec<f64> = (0..100).map(|i| f64::from(i) / 100.0 - 0.5).collect();
+        let h = vec![0.25; 100];
+        guest.upload(&g, &h).unwrap();
+        let he = bfv().unwrap();
+        let (_, other) = he.keygen(&mut rng()).unwrap();
+        let forged = he.encrypt_symmetric(&other, &[7; 16], &mut rng()).unwrap();
+        let forged = he.mod_switch_down(&forged).unwrap();
+        let mut msg = Vec::new();
+        put_blob(&mut msg, &he.ciphertext_to_bytes(&forged).unwrap());
+        // 2,048 rows: a forged value falls outside the range a true sum can take with
+        // probability ~1/4 each, so all 4,096 passing is out of the question.
+        let bins = [256; 8];
+        assert!(matches!(guest.decode(&msg, 1, &bins), Err(Error::PeerMessage(_))));
+        assert!(guest.decode(&msg[..msg.len() - 1], 1, &bins).is_err());
+        assert!(guest.decode(&[msg.clone(), vec![0]].concat(), 1, &bins).is_err());
+    }
+}
