@@ -26,9 +26,11 @@
 //! ciphertext *noise* is not flooded: it is a function of the host's 0/1 masks, the guest's
 //! fresh errors and key-switching errors, so a guest that inspects the noise of what it
 //! decrypts could in principle learn more about the host's bin memberships than the sums. We
-//! assume a semi-honest guest that only reads the decrypted slots (the noise budget left after
-//! the modulus switch, ~2^23 against noise ~2^17, is too small to flood statistically); the
-//! same model under which SecureBoost already reveals every node's partition to the host.
+//! assume a semi-honest guest that only reads the decrypted slots (by our estimate the noise
+//! budget left after the modulus switch, `Δ/2 ≈ 2^23` against noise ~2^17, is too small to
+//! flood statistically); the same model under which SecureBoost already reveals every node's
+//! partition to the host. A reply that decrypts outside the range a true bin sum can take is
+//! refused.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
