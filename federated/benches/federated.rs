@@ -9,6 +9,9 @@
 //! computed exactly from the measured per-iteration bytes), `FED_MNIST_ROWS` (MNIST training
 //! rows for the Paillier protocols, default 200), `FED_MNIST_EPOCHS` (default 5), `FED_KEY_BITS`
 //! (default 2048), `FED_TREES` (SecureBoost trees, default 5), `FED_PLOTS` (folder for SVG plots, default `federated/plots`).
+//! SecureBoost only: `FED_SB_CREDIT_ROWS` (default-credit training rows, default
+//! `FED_CREDIT_ROWS`), `FED_SB_DATA` (`breast`, `credit` or both), `FED_SB_PROTOCOLS` (comma
+//! list of `tessera`, `paillier`, `fate`, `goss`; default `tessera,fate`).
 
 use std::time::Duration;
 
@@ -329,10 +332,21 @@ fn run_boost(
         roc: metrics::roc_curve(&y, &plain),
         loss: vec![],
     });
-    for (name, p) in
-        [("SB tessera", BoostProtocol::Tessera), ("SB FATE baseline", BoostProtocol::FateBaseline)]
-    {
-        let mut r = boost(name, &cfg.clone().protocol(p), (&g_sub, &h_sub), (&g_test, &h_test));
+    let wanted = std::env::var("FED_SB_PROTOCOLS").unwrap_or_else(|_| "tessera,fate".into());
+    for (key, name, cfg) in [
+        ("tessera", "SB tessera", cfg.clone().protocol(BoostProtocol::Tessera)),
+        (
+            "goss",
+            "SB tessera GOSS 0.2/0.1",
+            cfg.clone().protocol(BoostProtocol::Tessera).goss(0.2, 0.1),
+        ),
+        ("paillier", "SB tessera-paillier", cfg.clone().protocol(BoostProtocol::TesseraPaillier)),
+        ("fate", "SB FATE baseline", cfg.clone().protocol(BoostProtocol::FateBaseline)),
+    ] {
+        if !wanted.split(',').any(|w| w.trim() == key) {
+            continue;
+        }
+        let mut r = boost(name, &cfg, (&g_sub, &h_sub), (&g_test, &h_test));
         println!(
             "  {name}: train {} B, {} rounds, {:.1?}; predict {} B; acc {:.4} AUC {:.4}",
             r.train_bytes, r.train_rounds, r.train_wall, r.predict_bytes, r.acc, r.auc
@@ -530,20 +544,25 @@ fn main() {
     }
     if wants("sb") {
         println!("SecureBoost: {trees} trees, depth 3, 32 bins, learning rate 0.3, λ 1");
-        run_boost(
-            "breast",
-            ("breast_hetero_guest.csv", "breast_hetero_host.csv"),
-            None,
-            &sb,
-            &mut rows,
-        );
-        run_boost(
-            "default-credit",
-            ("default_credit_hetero_guest.csv", "default_credit_hetero_host.csv"),
-            Some(credit_rows),
-            &sb,
-            &mut rows,
-        );
+        let data = std::env::var("FED_SB_DATA").unwrap_or_default();
+        if data.is_empty() || data == "breast" {
+            run_boost(
+                "breast",
+                ("breast_hetero_guest.csv", "breast_hetero_host.csv"),
+                None,
+                &sb,
+                &mut rows,
+            );
+        }
+        if data.is_empty() || data == "credit" {
+            run_boost(
+                "default-credit",
+                ("default_credit_hetero_guest.csv", "default_credit_hetero_host.csv"),
+                Some(env("FED_SB_CREDIT_ROWS", credit_rows)),
+                &sb,
+                &mut rows,
+            );
+        }
     }
 
     println!(
@@ -558,7 +577,7 @@ fn main() {
                 && (b.protocol == base_name || b.protocol == "FATE baseline (exact bytes, not run)")
         });
         let ratio = match base {
-            Some(b) if r.protocol.ends_with("tessera") => format!(
+            Some(b) if r.protocol.contains("tessera") => format!(
                 "{:.1}× / {:.1}×",
                 b.train_bytes as f64 / r.train_bytes as f64,
                 b.predict_bytes as f64 / r.predict_bytes as f64

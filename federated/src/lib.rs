@@ -3,8 +3,8 @@
 //! ([`lr`]) and SecureBoost ([`boost`]) together, exchanging packed Paillier aggregates where
 //! FATE sends one ciphertext per value.
 //!
-//! **Layer:** above `protocols` (ECDH-PSI in [`tessera_protocols::psi`]), `fhe` (Paillier) and
-//! `mpc` (channels, harness). Allowed dependencies: those crates, `num-bigint-dig`, `rand_*`,
+//! **Layer:** above `protocols` (ECDH-PSI in [`tessera_protocols::psi`]), `fhe` (Paillier,
+//! BFV), `accelerator` (BFV's backend) and `mpc` (channels, harness). Allowed dependencies: those crates, `num-bigint-dig`, `rand_*`,
 //! `rayon`, `serde`/`serde_json` (model files), `flate2` (MNIST), `thiserror`.
 //!
 //! ```

@@ -48,8 +48,8 @@ pub mod tfhe_int;
 
 pub use additive::{AdditiveHe, Paillier};
 pub use bfv::{
-    Bfv, BfvCiphertext, BfvGaloisKey, BfvParamId, BfvParameters, BfvPublicKey, BfvRelinKey,
-    BfvSecretKey,
+    Bfv, BfvCiphertext, BfvGaloisKey, BfvNttCiphertext, BfvParamId, BfvParameters, BfvPublicKey,
+    BfvRelinKey, BfvSecretKey,
 };
 pub use error::Error;
 pub use paillier::{PaillierCiphertext, PaillierPublicKey, PaillierSecretKey, paillier_keygen};

@@ -14,8 +14,8 @@ use crate::Error;
 /// A Galois key for one automorphism `X ↦ X^k`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BfvGaloisKey {
-    element: usize,
-    key: SwitchingKey,
+    pub(super) element: usize,
+    pub(super) key: SwitchingKey,
 }
 
 impl BfvGaloisKey {

@@ -9,10 +9,12 @@
 //! | key generation, public-key and seeded secret-key encryption, decryption | `scheme` |
 //! | coefficient packing (`encrypt`) and SIMD slot packing (`encrypt_slots`) | `scheme`, `encoding` |
 //! | add, scalar multiply, plaintext multiply (coefficients or slots) | `scheme`, `encoding` |
+//! | sums of slot-wise plaintext products in NTT form | `dot` |
 //! | ciphertext multiply with relinearisation | `mul` |
 //! | row rotations and row swap (Galois keys) | `galois` |
 //! | modulus switching (drop the last prime before sending) | `scheme` |
 //! | byte formats with seed compression and strict decoding | `wire` |
+mod dot;
 mod encoding;
 mod galois;
 mod mul;
@@ -21,6 +23,7 @@ mod sample;
 mod scheme;
 mod wire;
 
+pub use dot::BfvNttCiphertext;
 pub use galois::BfvGaloisKey;
 pub use mul::BfvRelinKey;
 pub use params::{BfvParamId, BfvParameters, PRIME_BITS};

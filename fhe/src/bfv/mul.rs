@@ -26,8 +26,10 @@ const EXT_PRIME_BITS: u32 = 58;
 /// kept transformed for the accelerator (`L` digits × `L` limbs rows each).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct SwitchingKey {
-    b_ntt: Vec<u64>,
-    a_ntt: Vec<u64>,
+    pub(super) b_ntt: Vec<u64>,
+    pub(super) a_ntt: Vec<u64>,
+    /// The seed each digit's `a_i` was expanded from, so the key can be sent as `b` and seeds.
+    pub(super) seeds: Vec<[u8; 32]>,
 }
 
 /// Relinearisation key: a switching key from `s²` to `s`.
@@ -128,9 +130,11 @@ impl Bfv {
         let s_ntt = self.secret_ntt(sk)?;
         let mut b_all = Vec::with_capacity(l * l * n);
         let mut a_all = Vec::with_capacity(l * l * n);
+        let mut seeds = Vec::with_capacity(l);
         for i in 0..l {
             let mut seed = [0u8; 32];
             rng.fill_bytes(&mut seed);
+            seeds.push(seed);
             let a = uniform_from_seed(&seed, n, &qs);
             let a_s = self.mul_by_ntt_over(s_ntt, &a, &qs)?;
             let mut b = to_rns(&cbd(n, rng), &qs);
@@ -153,7 +157,28 @@ impl Bfv {
         let b_ntt = acc.download(&d)?;
         let mut d = acc.upload(&a_all)?;
         acc.ntt_forward_batch(&mut d, n, &qs)?;
-        Ok(SwitchingKey { b_ntt, a_ntt: acc.download(&d)? })
+        Ok(SwitchingKey { b_ntt, a_ntt: acc.download(&d)?, seeds })
+    }
+
+    /// Rebuilds a switching key from its transformed `b` rows and the seeds of its `a` rows.
+    pub(super) fn switching_key_from_parts(
+        &self,
+        b_ntt: Vec<u64>,
+        seeds: Vec<[u8; 32]>,
+    ) -> Result<SwitchingKey, Error> {
+        let (n, l) = (self.params().n, self.params().moduli.len());
+        if b_ntt.len() != l * l * n || seeds.len() != l {
+            return Err(Error::MalformedKey("switching key shape"));
+        }
+        let qs = &self.params().moduli;
+        let mut a_all = Vec::with_capacity(l * l * n);
+        for seed in &seeds {
+            a_all.extend(uniform_from_seed(seed, n, qs));
+        }
+        let acc = self.acc();
+        let mut d = acc.upload(&a_all)?;
+        acc.ntt_forward_batch(&mut d, n, qs)?;
+        Ok(SwitchingKey { b_ntt, a_ntt: acc.download(&d)?, seeds })
     }
 
     /// `(Σ_i D_i·b_i, Σ_i D_i·a_i)` for the limb digits `D_i = [d]_{q_i}` of `d` (coefficient

@@ -21,6 +21,11 @@ pub enum BfvParamId {
     /// `≡ 1 mod 16384`: 128-bit security (bound 218). Room for scalar products of 40-bit values,
     /// e.g. SPDZ field elements in coefficient encoding.
     N8192T40 = 2,
+    /// `N = 4096`, `log q ≈ 108` (2 × 54-bit primes), `t` the largest prime below `2^30` that
+    /// is `≡ 1 mod 8192`: 128-bit security (bound 109). SIMD slots of 30 bits for sums of
+    /// quantised values (SecureBoost's gradient histograms), with room (`Δ ≈ 2^78`) for a plaintext
+    /// slot-mask product per ciphertext followed by thousands of additions and rotations.
+    N4096T30 = 3,
 }
 
 /// A BFV parameter set.
@@ -57,6 +62,13 @@ impl BfvParameters {
                 plaintext_modulus: ntt_primes(40, 8192, 1).map_err(bad)?[0],
                 security_bits: 128,
             },
+            BfvParamId::N4096T30 => Self {
+                id,
+                n: 4096,
+                moduli: ntt_primes(PRIME_BITS, 4096, 2).map_err(bad)?,
+                plaintext_modulus: ntt_primes(30, 4096, 1).map_err(bad)?[0],
+                security_bits: 128,
+            },
         })
     }
 
@@ -65,6 +77,7 @@ impl BfvParameters {
         match b {
             1 => Ok(BfvParamId::N4096T65537),
             2 => Ok(BfvParamId::N8192T40),
+            3 => Ok(BfvParamId::N4096T30),
             _ => Err(Error::InvalidParameters("unknown BFV parameter id")),
         }
     }
@@ -94,7 +107,7 @@ mod tests {
 
     #[test]
     fn named_sets_respect_the_security_table() {
-        for id in [BfvParamId::N4096T65537, BfvParamId::N8192T40] {
+        for id in [BfvParamId::N4096T65537, BfvParamId::N8192T40, BfvParamId::N4096T30] {
             let p = BfvParameters::from_id(id).unwrap();
             assert!(p.log_q() <= p.max_log_q_128().unwrap(), "{id:?}: log q = {}", p.log_q());
             assert_eq!(BfvParameters::id_from_byte(id as u8).unwrap(), id);
@@ -102,6 +115,10 @@ mod tests {
                 assert_eq!(q % (2 * p.n as u64), 1);
                 assert!(q < 1 << PRIME_BITS);
             }
+            // SIMD slots need a prime t ≡ 1 mod 2N.
+            let t = p.plaintext_modulus;
+            assert!(t == 65_537 || tessera_accelerator::is_prime(t), "{id:?}");
+            assert_eq!(t % (2 * p.n as u64), 1, "{id:?}");
         }
         assert!(BfvParameters::id_from_byte(0).is_err());
     }

@@ -8,8 +8,11 @@
 //! ```text
 //! ciphertext: "TBC1" | param id u8 | kind u8 (0 full, 1 seeded) | limbs u8 | c0 | (c1 | seed)
 //! public key: "TBK1" | param id u8 | 0 u8 | limbs u8 | p0 | seed of p1
+//! Galois key: "TBG1" | param id u8 | 0 u8 | limbs u8 | element u32 LE | L digits of b (NTT
+//!             form, L limbs each) | L seeds of a
 //! ```
 
+use super::galois::BfvGaloisKey;
 use super::params::BfvParameters;
 use super::sample::uniform_from_seed;
 use super::scheme::{Bfv, BfvCiphertext, BfvPublicKey};
@@ -17,6 +20,7 @@ use crate::Error;
 
 const CT_MAGIC: &[u8; 4] = b"TBC1";
 const PK_MAGIC: &[u8; 4] = b"TBK1";
+const GK_MAGIC: &[u8; 4] = b"TBG1";
 const HEADER: usize = 7;
 
 fn limb_bits(q: u64) -> u32 {
@@ -179,5 +183,57 @@ impl Bfv {
         let (p0, rest) = unpack(body, p, p.moduli.len(), bad.clone())?;
         let seed: [u8; 32] = rest.try_into().map_err(|_| bad)?;
         self.public_key_from_parts(p0, seed)
+    }
+
+    /// Serialises a Galois key: its `b` rows packed and the seeds of its `a` rows (about half
+    /// the size of the full key).
+    pub fn galois_key_to_bytes(&self, gk: &BfvGaloisKey) -> Vec<u8> {
+        let p = self.params();
+        let l = p.moduli.len();
+        let mut out = Vec::with_capacity(HEADER + 4 + l * packed_len(p) + 32 * l);
+        out.extend_from_slice(GK_MAGIC);
+        out.push(p.id as u8);
+        out.push(0);
+        out.push(l as u8);
+        out.extend_from_slice(&(gk.element as u32).to_le_bytes());
+        for digit in gk.key.b_ntt.chunks(l * p.n) {
+            pack(digit, p, &mut out);
+        }
+        for seed in &gk.key.seeds {
+            out.extend_from_slice(seed);
+        }
+        out
+    }
+
+    /// Parses a Galois key for this instance's parameters (strict: exact length, words below
+    /// their primes, an odd element below `2N`).
+    pub fn galois_key_from_bytes(&self, bytes: &[u8]) -> Result<BfvGaloisKey, Error> {
+        let bad = Error::MalformedKey("BFV Galois key bytes");
+        let p = self.params();
+        let l = p.moduli.len();
+        let (head, body) = bytes.split_at_checked(HEADER + 4).ok_or_else(|| bad.clone())?;
+        if &head[..4] != GK_MAGIC
+            || head[4] != p.id as u8
+            || head[5] != 0
+            || usize::from(head[6]) != l
+        {
+            return Err(Error::MalformedKey("magic, parameter id or limb count"));
+        }
+        let element = u32::from_le_bytes([head[7], head[8], head[9], head[10]]) as usize;
+        if element.is_multiple_of(2) || element >= 2 * p.n {
+            return Err(Error::MalformedKey("Galois element"));
+        }
+        let mut rest = body;
+        let mut b_ntt = Vec::with_capacity(l * l * p.n);
+        for _ in 0..l {
+            let (words, tail) = unpack(rest, p, l, bad.clone())?;
+            b_ntt.extend(words);
+            rest = tail;
+        }
+        if rest.len() != 32 * l {
+            return Err(bad);
+        }
+        let seeds = rest.chunks_exact(32).map(|c| c.try_into().unwrap_or([0u8; 32])).collect();
+        Ok(BfvGaloisKey { element, key: self.switching_key_from_parts(b_ntt, seeds)? })
     }
 }
