@@ -2,7 +2,7 @@
 //! pointwise elements/s on one and all cores, modular matvec/matmul, and the same on a CUDA
 //! device when one is present.
 //!
-//! `CARGO_TARGET_DIR=/work/targets/accelerator cargo bench -p tessera-accelerator --bench ntt`
+//! `cargo bench -p tessera-accelerator --bench ntt`
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Per-operation and per-value costs of packed BFV and of the Paillier baseline, plus the ratio
 //! of a packed ciphertext add to a plaintext vector add on the same values.
 //!
-//! `CARGO_TARGET_DIR=/work/targets/fhe cargo bench -p tessera-fhe --bench he`
+//! `cargo bench -p tessera-fhe --bench he`
 
 use std::hint::black_box;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! them for reference. Timings depend heavily on the core count (`tfhe` runs each operation's
 //! blocks in parallel with rayon); the bench prints the count it saw.
 //!
-//! `CARGO_TARGET_DIR=/work/targets/tfhe cargo bench -p tessera-fhe --features tfhe --bench tfhe_int`
+//! `cargo bench -p tessera-fhe --features tfhe --bench tfhe_int`
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
