@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use tessera_ledger::{Did, PublicKey, SignatureSuite};
+use tessera_ledger::Did;
 use tessera_mpc::channel::{LinkShape, ShapedChannel};
 use tessera_mpc::{Channel, ChannelStats};
 use tessera_node::stats::{self, Squares, StatsParams};
@@ -26,45 +26,22 @@ struct Run {
 
 fn run_job(values: &[Vec<u64>], params: &StatsParams, shape: Option<LinkShape>) -> Run {
     let n = values.len();
-    let keys: Vec<rcgen::KeyPair> =
-        (0..n).map(|_| rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap()).collect();
-    let parties: Vec<PeerInfo> = keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| PeerInfo {
-            did: Did::tessera(&format!("bench-{i}")).unwrap(),
-            addr: tessera_node::home::free_loopback_addr().unwrap(),
-            tls_key: k.public_key_raw().try_into().unwrap(),
-        })
-        .collect();
-    let _ = PublicKey::from_parts(SignatureSuite::Ed25519, &parties[0].tls_key);
-    let start = Instant::now();
-    let stats = std::thread::scope(|s| {
-        let hs: Vec<_> = (0..n)
-            .map(|i| {
-                let pkcs8 = keys[i].serialize_der();
-                let cfg = MeshConfig::new("bench", i, parties.clone());
-                let mine = &values[i];
-                s.spawn(move || {
-                    let ch = QuicChannel::connect(&pkcs8, &cfg).unwrap();
-                    let mascot = MascotConfig { batch: 1024, ..MascotConfig::default() };
-                    let mut ch: Box<dyn Channel> = match shape {
-                        Some(sh) => Box::new(ShapedChannel::new(ch, sh)),
-                        None => Box::new(ch),
-                    };
-                    let to = tessera_node::programs::Recipients::all(n);
-                    stats::run(ch.as_mut(), mine, params, &to, mascot, &mut |_| {}).unwrap();
-                    ch.stats()
-                })
-            })
-            .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).collect::<Vec<_>>()
+    let mascot = MascotConfig { batch: 1024, ..MascotConfig::default() };
+    let to = tessera_node::programs::Recipients::all(n);
+    let (run, _) = run_mesh(n, shape, |ch| {
+        let mine = &values[ch.party().index()];
+        stats::run(ch, mine, params, &to, mascot, &mut |_| {}).unwrap();
     });
-    Run { wall: start.elapsed(), stats }
+    run
 }
 
-/// Runs `f` as each of `n` parties over a QUIC mesh on loopback; returns the run and outputs.
-fn run_mesh<T: Send>(n: usize, f: impl Fn(&mut dyn Channel) -> T + Sync) -> (Run, Vec<T>) {
+/// Runs `f` as each of `n` parties over a QUIC mesh on loopback, shaped to `shape` if given;
+/// returns the run and outputs.
+fn run_mesh<T: Send>(
+    n: usize,
+    shape: Option<LinkShape>,
+    f: impl Fn(&mut dyn Channel) -> T + Sync,
+) -> (Run, Vec<T>) {
     let keys: Vec<rcgen::KeyPair> =
         (0..n).map(|_| rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap()).collect();
     let parties: Vec<PeerInfo> = keys
@@ -84,8 +61,12 @@ fn run_mesh<T: Send>(n: usize, f: impl Fn(&mut dyn Channel) -> T + Sync) -> (Run
                 let cfg = MeshConfig::new("bench", i, parties.clone());
                 let f = &f;
                 s.spawn(move || {
-                    let mut ch = QuicChannel::connect(&pkcs8, &cfg).unwrap();
-                    let out = f(&mut ch);
+                    let ch = QuicChannel::connect(&pkcs8, &cfg).unwrap();
+                    let mut ch: Box<dyn Channel> = match shape {
+                        Some(sh) => Box::new(ShapedChannel::new(ch, sh)),
+                        None => Box::new(ch),
+                    };
+                    let out = f(ch.as_mut());
                     (ch.stats(), out)
                 })
             })
@@ -108,7 +89,7 @@ fn bench_programs() {
         })
         .collect();
     let params = PsiAggregateParams::default();
-    let (r, outs) = run_mesh(3, |ch| {
+    let (r, outs) = run_mesh(3, None, |ch| {
         let (ids, v) = &tables[ch.party().index()];
         psi_aggregate::run(ch, ids, v, &params, &Recipients::all(3), mascot, &mut |_| {}).unwrap()
     });
@@ -122,7 +103,7 @@ fn bench_programs() {
     let parts: Vec<Rows> = (0..3).map(|p| all.rows(p * 100..(p + 1) * 100)).collect();
     let (train, test) = (all.rows(0..300), all.rows(300..all.len()));
     let params = SecureLrParams::default();
-    let (r, outs) = run_mesh(3, |ch| {
+    let (r, outs) = run_mesh(3, None, |ch| {
         let mine = &parts[ch.party().index()];
         secure_lr::run(ch, mine, &params, &Recipients::all(3), mascot, &mut |_| {}).unwrap()
     });

@@ -1,30 +1,15 @@
 //! End-to-end tests: a ledger and three nodes as separate `tessera` processes on loopback.
 
+mod common;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tessera");
-const NAMES: [&str; 3] = ["alice", "bob", "carol"];
-
-fn tessera(home: Option<&Path>, args: &[&str]) -> Output {
-    let mut c = Command::new(BIN);
-    if let Some(h) = home {
-        c.arg("--home").arg(h);
-    }
-    c.args(args).output().expect("run tessera")
-}
-
-fn ok(o: Output) -> String {
-    assert!(
-        o.status.success(),
-        "tessera failed: {}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use common::{
+    NAMES, anchored, finish, grant, joint_stats_spec, node_home, ok, tessera, values_csv,
+};
 
 struct Net {
     dir: tempfile::TempDir,
@@ -46,52 +31,18 @@ impl Net {
         let dir = tempfile::tempdir().unwrap();
         let ledger = dir.path().join("ledger");
         ok(tessera(None, &["ledger", "start", "--dir", ledger.to_str().unwrap()]));
-        let mut homes = Vec::new();
-        for (i, name) in NAMES.iter().enumerate() {
-            let home = dir.path().join(name);
-            ok(tessera(
-                Some(&home),
-                &["init", "--name", name, "--ledger", ledger.to_str().unwrap()],
-            ));
-            ok(tessera(Some(&home), &["did", "create"]));
-            let data = dir.path().join(format!("{name}.csv"));
-            let rows: String =
-                (0..values).map(|k| format!("{}\n", (k * 7 + i * 13) % 90 + 10)).collect();
-            std::fs::write(&data, format!("value\n{rows}")).unwrap();
-            ok(tessera(
-                Some(&home),
-                &["dataset", "register", &format!("{name}-data"), data.to_str().unwrap()],
-            ));
-            homes.push(home);
-        }
-        let parties: String = NAMES
+        let homes = NAMES
             .iter()
-            .map(|n| {
-                format!(
-                    "[[party]]\ndid = \"did:tessera:{n}\"\ndataset = \"{n}-data\"\ngrant = \"g1\"\n"
-                )
+            .enumerate()
+            .map(|(i, name)| {
+                let flags = ["--ledger", ledger.to_str().unwrap()];
+                node_home(dir.path(), name, &flags, &values_csv(i, values))
             })
             .collect();
-        let spec = format!(
-            "job_id = \"job-1\"\noutputs = [\"did:tessera:alice\", \"did:tessera:bob\", \"did:tessera:carol\"]\n\
-             [program]\nname = \"joint-stats\"\nhistogram_edges = [0, 50, 100]\nsquares = \"{squares}\"\n{parties}"
-        );
-        std::fs::write(dir.path().join("job.toml"), spec).unwrap();
+        std::fs::write(dir.path().join("job.toml"), joint_stats_spec("job-1", squares)).unwrap();
         let net = Self { dir, ledger, homes };
         for &i in granting {
-            let spec = net.path("job.toml");
-            ok(tessera(
-                Some(net.home(i)),
-                &[
-                    "grant",
-                    "--dataset",
-                    &format!("{}-data", NAMES[i]),
-                    "--grant",
-                    "g1",
-                    "--spec",
-                    spec.to_str().unwrap(),
-                ],
-            ));
+            grant(net.home(i), NAMES[i], &net.path("job.toml"), &[]);
         }
         net
     }
@@ -99,30 +50,15 @@ impl Net {
     fn spawn(&self, i: usize, extra: &[&str]) -> Child {
         let spec = self.path("job.toml");
         let out = self.path(&format!("result-{i}.json"));
-        Command::new(BIN)
-            .arg("--home")
-            .arg(self.home(i))
-            .args(["-v", "job", "run", "--spec", spec.to_str().unwrap()])
-            .args(["--out", out.to_str().unwrap()])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
+        let mut args = vec!["-v", "job", "run", "--spec", spec.to_str().unwrap()];
+        args.extend_from_slice(&["--out", out.to_str().unwrap()]);
+        args.extend_from_slice(extra);
+        common::spawn(self.home(i), &args)
     }
 
     fn anchored(&self) -> bool {
-        let s = ok(tessera(Some(self.home(0)), &["--json", "job", "status", "job-1"]));
-        let v: serde_json::Value = serde_json::from_str(s.trim()).unwrap();
-        v["anchored"].as_bool().unwrap()
+        anchored(self.home(0), "job-1")
     }
-}
-
-fn finish(c: Child) -> (i32, String) {
-    let o = c.wait_with_output().unwrap();
-    let text =
-        format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    (o.status.code().unwrap_or(-1), text)
 }
 
 #[test]
@@ -231,14 +167,8 @@ fn node_with_another_dids_certificate_is_refused() {
     std::fs::copy(net.home(1).join("config.toml"), mallory.join("config.toml")).unwrap();
     let spec = net.path("job.toml");
     let spawn = |home: &Path| {
-        Command::new(BIN)
-            .arg("--home")
-            .arg(home)
-            .args(["-v", "job", "run", "--spec", spec.to_str().unwrap(), "--connect-timeout", "8"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
+        let args = ["-v", "job", "run", "--spec", spec.to_str().unwrap(), "--connect-timeout", "8"];
+        common::spawn(home, &args)
     };
     // mallory listens on bob's endpoint first, so carol's dial reaches her.
     let mut m = spawn(&mallory);

@@ -4,31 +4,14 @@
 //! expired and a used-up grant are each refused before any data moves (exit code 5, a message
 //! naming the cause, no peer connection, nothing anchored); a stopped ledger is a clear error.
 
+mod common;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tessera");
-const NAMES: [&str; 3] = ["alice", "bob", "carol"];
-
-fn tessera(home: Option<&Path>, args: &[&str]) -> Output {
-    let mut c = Command::new(BIN);
-    if let Some(h) = home {
-        c.arg("--home").arg(h);
-    }
-    c.args(args).output().expect("run tessera")
-}
-
-fn ok(o: Output) -> String {
-    assert!(
-        o.status.success(),
-        "tessera failed: {}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use common::{BIN, NAMES, finish, joint_stats_spec, node_home, ok, tessera, values_csv};
 
 /// The ledger service process; killed on drop.
 struct Service(Child);
@@ -67,32 +50,12 @@ impl Net {
             }
         };
         let service = Service(child);
-        let mut homes = Vec::new();
-        for (i, name) in NAMES.iter().enumerate() {
-            let home = dir.path().join(name);
-            ok(tessera(
-                Some(&home),
-                &[
-                    "init",
-                    "--name",
-                    name,
-                    "--ledger-remote",
-                    &endpoint,
-                    "--ledger-validator",
-                    &validator,
-                ],
-            ));
-            ok(tessera(Some(&home), &["did", "create"]));
-            let data = dir.path().join(format!("{name}.csv"));
-            let rows: String =
-                (0..20).map(|k| format!("{}\n", (k * 7 + i * 13) % 90 + 10)).collect();
-            std::fs::write(&data, format!("value\n{rows}")).unwrap();
-            ok(tessera(
-                Some(&home),
-                &["dataset", "register", &format!("{name}-data"), data.to_str().unwrap()],
-            ));
-            homes.push(home);
-        }
+        let flags = ["--ledger-remote", &endpoint, "--ledger-validator", &validator];
+        let homes = NAMES
+            .iter()
+            .enumerate()
+            .map(|(i, name)| node_home(dir.path(), name, &flags, &values_csv(i, 20)))
+            .collect();
         let net = Self { dir, service: Some(service), homes };
         net.write_spec("job-1");
         net.write_spec("job-2");
@@ -108,64 +71,29 @@ impl Net {
     }
 
     fn write_spec(&self, job: &str) {
-        let parties: String = NAMES
-            .iter()
-            .map(|n| {
-                format!(
-                    "[[party]]\ndid = \"did:tessera:{n}\"\ndataset = \"{n}-data\"\ngrant = \"g1\"\n"
-                )
-            })
-            .collect();
-        let spec = format!(
-            "job_id = \"{job}\"\noutputs = [\"did:tessera:alice\", \"did:tessera:bob\", \"did:tessera:carol\"]\n\
-             [program]\nname = \"joint-stats\"\nhistogram_edges = [0, 50, 100]\nsquares = \"owner\"\n{parties}"
-        );
-        std::fs::write(self.path(&format!("{job}.toml")), spec).unwrap();
+        std::fs::write(self.path(&format!("{job}.toml")), joint_stats_spec(job, "owner")).unwrap();
     }
 
     fn grant(&self, i: usize, extra: &[&str]) {
-        let spec = self.path("job-1.toml");
-        let ds = format!("{}-data", NAMES[i]);
-        let mut args =
-            vec!["grant", "--dataset", &ds, "--grant", "g1", "--spec", spec.to_str().unwrap()];
-        args.extend_from_slice(extra);
-        ok(tessera(Some(self.home(i)), &args));
+        common::grant(self.home(i), NAMES[i], &self.path("job-1.toml"), extra);
     }
 
     fn spawn(&self, i: usize, job: &str) -> Child {
         let spec = self.path(&format!("{job}.toml"));
         let out = self.path(&format!("{job}-result-{i}.json"));
-        Command::new(BIN)
-            .arg("--home")
-            .arg(self.home(i))
-            .args(["-v", "job", "run", "--spec", spec.to_str().unwrap()])
-            .args(["--out", out.to_str().unwrap(), "--connect-timeout", "20"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
+        let (spec, out) = (spec.to_str().unwrap(), out.to_str().unwrap());
+        let args = ["-v", "job", "run", "--spec", spec, "--out", out, "--connect-timeout", "20"];
+        common::spawn(self.home(i), &args)
     }
 
     /// Runs `job` on all three nodes; returns each exit code and output.
     fn run(&self, job: &str) -> Vec<(i32, String)> {
         let kids: Vec<Child> = (0..3).map(|i| self.spawn(i, job)).collect();
-        kids.into_iter()
-            .map(|c| {
-                let o = c.wait_with_output().unwrap();
-                let text = format!(
-                    "{}{}",
-                    String::from_utf8_lossy(&o.stdout),
-                    String::from_utf8_lossy(&o.stderr)
-                );
-                (o.status.code().unwrap_or(-1), text)
-            })
-            .collect()
+        kids.into_iter().map(finish).collect()
     }
 
     fn anchored(&self, job: &str) -> bool {
-        let s = ok(tessera(Some(self.home(0)), &["--json", "job", "status", job]));
-        let v: serde_json::Value = serde_json::from_str(s.trim()).unwrap();
-        v["anchored"].as_bool().unwrap()
+        common::anchored(self.home(0), job)
     }
 
     fn grant_uses(&self, i: usize) -> u64 {
@@ -224,13 +152,9 @@ fn job_over_served_ledger_verifies_then_a_used_up_grant_is_refused() {
         net.grant(i, &["--uses", "1"]);
     }
     // A peer that is not up is a clear error (exit 7) once the connect timeout has passed.
-    let c = Command::new(BIN)
-        .arg("--home")
-        .arg(net.home(2))
-        .args(["job", "run", "--spec", net.path("job-1.toml").to_str().unwrap()])
-        .args(["--connect-timeout", "3"])
-        .output()
-        .unwrap();
+    let spec = net.path("job-1.toml");
+    let args = ["job", "run", "--spec", spec.to_str().unwrap(), "--connect-timeout", "3"];
+    let c = tessera(Some(net.home(2)), &args);
     let err = String::from_utf8_lossy(&c.stderr);
     assert_eq!(c.status.code(), Some(7), "{err}");
     assert!(err.contains("unreachable at 127.0.0.1:"), "{err}");

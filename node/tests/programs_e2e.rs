@@ -1,30 +1,13 @@
 //! End-to-end tests of the programs beyond the default joint statistics, and of outputs to a
 //! subset of the parties: a ledger and 2 or 3 nodes as separate `tessera` processes on loopback.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output};
 
+use common::{node_home, ok, tessera};
 use tessera_node::programs::secure_lr::{self, SecureLrParams};
-
-const BIN: &str = env!("CARGO_BIN_EXE_tessera");
-
-fn tessera(home: Option<&Path>, args: &[&str]) -> Output {
-    let mut c = Command::new(BIN);
-    if let Some(h) = home {
-        c.arg("--home").arg(h);
-    }
-    c.args(args).output().expect("run tessera")
-}
-
-fn ok(o: Output) -> String {
-    assert!(
-        o.status.success(),
-        "tessera failed: {}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 /// A ledger and one node per name, each with its data file registered and granted to the job.
 struct Net {
@@ -47,21 +30,12 @@ impl Net {
         let mut homes = Vec::new();
         let mut parties = String::new();
         for (i, name) in names.iter().enumerate() {
-            let home = dir.path().join(name);
-            ok(tessera(
-                Some(&home),
-                &["init", "--name", name, "--ledger", ledger.to_str().unwrap()],
-            ));
-            ok(tessera(Some(&home), &["did", "create"]));
-            let data = dir.path().join(format!("{name}.csv"));
-            std::fs::write(&data, &files[i]).unwrap();
-            let ds = format!("{name}-data");
-            ok(tessera(Some(&home), &["dataset", "register", &ds, data.to_str().unwrap()]));
+            let flags = ["--ledger", ledger.to_str().unwrap()];
+            homes.push(node_home(dir.path(), name, &flags, &files[i]));
             let role = roles.get(i).map(|r| format!("role = \"{r}\"\n")).unwrap_or_default();
             parties.push_str(&format!(
-                "[[party]]\ndid = \"did:tessera:{name}\"\ndataset = \"{ds}\"\ngrant = \"g1\"\n{role}"
+                "[[party]]\ndid = \"did:tessera:{name}\"\ndataset = \"{name}-data\"\ngrant = \"g1\"\n{role}"
             ));
-            homes.push(home);
         }
         let outs: Vec<String> = outputs.iter().map(|o| format!("\"did:tessera:{o}\"")).collect();
         let spec = format!(
@@ -71,32 +45,14 @@ impl Net {
         let spec_path = dir.path().join("job.toml");
         std::fs::write(&spec_path, spec).unwrap();
         for (i, name) in names.iter().enumerate() {
-            ok(tessera(
-                Some(&homes[i]),
-                &[
-                    "grant",
-                    "--dataset",
-                    &format!("{name}-data"),
-                    "--grant",
-                    "g1",
-                    "--spec",
-                    spec_path.to_str().unwrap(),
-                ],
-            ));
+            common::grant(&homes[i], name, &spec_path, &[]);
         }
         Self { dir, homes }
     }
 
     fn spawn(&self, i: usize) -> Child {
-        Command::new(BIN)
-            .arg("--home")
-            .arg(&self.homes[i])
-            .args(["--json", "job", "run", "--spec"])
-            .arg(self.dir.path().join("job.toml"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
+        let spec = self.dir.path().join("job.toml");
+        common::spawn(&self.homes[i], &["--json", "job", "run", "--spec", spec.to_str().unwrap()])
     }
 
     /// Runs the job at every node; returns each one's `--json` output.
