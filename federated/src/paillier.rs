@@ -104,34 +104,16 @@ pub(crate) fn encrypt_zero(pk: &PaillierPublicKey) -> Result<PaillierCiphertext>
     Ok(pk.encrypt(&BigUint::zero(), &mut ChaCha20Rng::from_entropy())?)
 }
 
-/// `Σ k_i · c_i` for signed scalars, re-randomised: positive and negative terms accumulate apart
-/// (short exponents) and the negative sum is negated once with the exponent `n − 1`.
+/// `Σ k_i · c_i` for signed scalars, re-randomised: one multi-exponentiation
+/// ([`PaillierPublicKey::linear_combination`]) and one fresh randomiser.
 pub(crate) fn weighted_sum(
     pk: &PaillierPublicKey,
     terms: impl Iterator<Item = (i64, PaillierCiphertext)>,
 ) -> Result<PaillierCiphertext> {
-    let mut pos: Option<PaillierCiphertext> = None;
-    let mut neg: Option<PaillierCiphertext> = None;
-    for (k, c) in terms {
-        if k == 0 {
-            continue;
-        }
-        let t = pk.mul_scalar(&c, &BigUint::from(k.unsigned_abs()));
-        let slot = if k > 0 { &mut pos } else { &mut neg };
-        *slot = Some(match slot.take() {
-            Some(acc) => pk.add(&acc, &t),
-            None => t,
-        });
-    }
-    let mut out = encrypt_zero(pk)?;
-    if let Some(p) = pos {
-        out = pk.add(&out, &p);
-    }
-    if let Some(q) = neg {
-        let minus_one = pk.modulus() - BigUint::one();
-        out = pk.add(&out, &pk.mul_scalar(&q, &minus_one));
-    }
-    Ok(out)
+    let owned: Vec<(i64, PaillierCiphertext)> = terms.collect();
+    let refs: Vec<(i64, &PaillierCiphertext)> = owned.iter().map(|(k, c)| (*k, c)).collect();
+    let sum = pk.linear_combination(&refs)?;
+    Ok(pk.rerandomise(&sum, &mut ChaCha20Rng::from_entropy()))
 }
 
 /// Ciphertexts back to back, each in fixed width.

@@ -54,7 +54,7 @@ use tessera_mpc::{Channel, PartyId};
 use crate::stats::PhaseStats;
 use crate::{Error, Result, VerticalDataset};
 
-pub use plain::PlainLr;
+pub use plain::{PlainLoss, PlainLr};
 pub use predict::{DEFAULT_PREDICT_BITS, predict_multiclass};
 
 /// Which side of the vertical split a party holds.

@@ -15,6 +15,25 @@ pub struct PlainLr {
     pub intercept: f64,
 }
 
+/// The residual the plaintext reference descends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlainLoss {
+    /// Logistic loss: residual `σ(u) − y` (the usual model, and the reference for accuracy).
+    Logistic,
+    /// FATE's second-order Taylor expansion at 0: residual `0.25·u + 0.5 − y`, the loss both
+    /// federated protocols optimise (see the [module docs](super)), in the clear.
+    Taylor,
+}
+
+impl PlainLoss {
+    fn residual(self, u: f64, y: f64) -> f64 {
+        match self {
+            Self::Logistic => sigmoid(u) - y,
+            Self::Taylor => 0.25 * u + 0.5 - y,
+        }
+    }
+}
+
 fn joined_row<'a>(
     guest: &'a VerticalDataset,
     hosts: &'a [&VerticalDataset],
@@ -42,6 +61,17 @@ impl PlainLr {
         hosts: &[&VerticalDataset],
         y: &[f64],
     ) -> Result<Self> {
+        Self::fit_hosts_with(cfg, guest, hosts, y, PlainLoss::Logistic)
+    }
+
+    /// [`Self::fit_hosts`] with the given loss.
+    pub fn fit_hosts_with(
+        cfg: &HeteroLogisticRegression,
+        guest: &VerticalDataset,
+        hosts: &[&VerticalDataset],
+        y: &[f64],
+        loss: PlainLoss,
+    ) -> Result<Self> {
         if hosts.iter().any(|h| h.ids != guest.ids) || y.len() != guest.len() {
             return Err(Error::Misuse("guest and host rows are not aligned".into()));
         }
@@ -56,7 +86,7 @@ impl PlainLr {
                 for i in batch {
                     let u: f64 =
                         w.iter().zip(joined_row(guest, hosts, i)).map(|(a, x)| a * x).sum();
-                    let r = sigmoid(u + b) - y[i];
+                    let r = loss.residual(u + b, y[i]);
                     for (g, x) in grad.iter_mut().zip(joined_row(guest, hosts, i)) {
                         *g += r * x;
                     }
@@ -78,13 +108,24 @@ impl PlainLr {
         host: &VerticalDataset,
         classes: usize,
     ) -> Result<Vec<Self>> {
+        Self::fit_multiclass_with(cfg, guest, host, classes, PlainLoss::Logistic)
+    }
+
+    /// [`Self::fit_multiclass`] with the given loss.
+    pub fn fit_multiclass_with(
+        cfg: &HeteroLogisticRegression,
+        guest: &VerticalDataset,
+        host: &VerticalDataset,
+        classes: usize,
+        loss: PlainLoss,
+    ) -> Result<Vec<Self>> {
         let y =
             guest.labels.as_ref().ok_or_else(|| Error::Misuse("the guest needs labels".into()))?;
         (0..classes)
             .map(|k| {
                 let yk: Vec<f64> =
                     y.iter().map(|&v| if v as usize == k { 1.0 } else { 0.0 }).collect();
-                Self::fit_hosts(cfg, guest, &[host], &yk)
+                Self::fit_hosts_with(cfg, guest, &[host], &yk, loss)
             })
             .collect()
     }
