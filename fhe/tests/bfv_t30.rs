@@ -109,10 +109,25 @@ fn diagonal_masked_sums_decrypt_exactly_after_2047_rotations() {
         });
     }
     let out = he.mod_switch_down(&acc.unwrap()).unwrap();
-    let got = he.decrypt_slots(&sk, &out).unwrap();
+    // Sent as is, and compressed to 34 + 40 bits per coefficient: both decrypt exactly.
+    let full = he.ciphertext_to_bytes(&out).unwrap();
+    let small = he.ciphertext_to_compressed_bytes(&out).unwrap();
+    assert_eq!(small.len(), he.compressed_ciphertext_len());
+    assert!(small.len() * 100 < full.len() * 70, "{} vs {} bytes", small.len(), full.len());
     let centre = |v: u64| if v > t / 2 { v as i64 - t as i64 } else { v as i64 };
-    for r in 0..half {
-        assert_eq!(centre(got[r]), expect[r][0], "row 0 slot {r}");
-        assert_eq!(centre(got[half + r]), expect[r][1], "row 1 slot {r}");
+    for received in [out.clone(), he.compressed_ciphertext_from_bytes(&small).unwrap()] {
+        let got = he.decrypt_slots(&sk, &received).unwrap();
+        for r in 0..half {
+            assert_eq!(centre(got[r]), expect[r][0], "row 0 slot {r}");
+            assert_eq!(centre(got[half + r]), expect[r][1], "row 1 slot {r}");
+        }
     }
+    // Malformed compressed bytes are refused, never misread.
+    assert!(he.compressed_ciphertext_from_bytes(&small[..small.len() - 1]).is_err());
+    assert!(he.compressed_ciphertext_from_bytes(&full).is_err());
+    let mut wrong_kind = small.clone();
+    wrong_kind[5] = 0;
+    assert!(he.compressed_ciphertext_from_bytes(&wrong_kind).is_err());
+    // A two-limb ciphertext is not compressed (the rounding would destroy it for later use).
+    assert!(he.ciphertext_to_compressed_bytes(&cts[0]).is_err());
 }

@@ -18,7 +18,7 @@
 //! training scores are updated.
 //!
 //! **[`BoostProtocol::Tessera`]** (default): packed RLWE histograms ([`hist`], BFV with 2,048
-//! samples' `(g, h)` per 55 KB ciphertext and up to 2,048 `(g, h)` bin sums per 55 KB result);
+//! samples' `(g, h)` per 55 KB ciphertext and up to 2,048 `(g, h)` bin sums per 38 KB result);
 //! prediction in one message of bit-packed host decisions.
 //! **[`BoostProtocol::TesseraPaillier`]**: the earlier packed-Paillier schedule (one 2048-bit
 //! ciphertext per sample, 15 bins per histogram ciphertext), same prediction.
