@@ -97,6 +97,22 @@ fn paillier(c: &mut Criterion) {
     g.bench_function("add", |b| b.iter(|| pk.add(black_box(&ca), black_box(&cb))));
     let k = BigUint::from(65_535u32);
     g.bench_function("mul_scalar_16bit", |b| b.iter(|| pk.mul_scalar(black_box(&ca), &k)));
+    g.bench_function("rerandomise", |b| b.iter(|| pk.rerandomise(black_box(&ca), &mut rng)));
+    g.finish();
+    // Σ k_i·c_i with signed 20-bit scalars, as the federated protocols' aggregates: per term.
+    let mut g = c.benchmark_group("paillier_2048_linear_combination");
+    for terms in [50usize, 1000] {
+        let cts: Vec<_> = (0..terms).map(|_| pk.encrypt(&m, &mut rng).expect("enc")).collect();
+        let pairs: Vec<(i64, &_)> = cts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (((i as i64 * 7919) % (1 << 21)) - (1 << 20), c))
+            .collect();
+        g.throughput(Throughput::Elements(terms as u64));
+        g.bench_function(format!("{terms}_terms_20bit"), |b| {
+            b.iter(|| pk.linear_combination(black_box(&pairs)).expect("combination"))
+        });
+    }
     g.finish();
 }
 

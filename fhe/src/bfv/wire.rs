@@ -333,3 +333,25 @@ impl Bfv {
         Ok(BfvGaloisKey { element, key: self.switching_key_from_parts(b_ntt, seeds)? })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compression_error_is_half_a_step_of_the_small_grid() {
+        let q = (1u64 << 54) - 33;
+        for bits in [34u32, 40] {
+            let step = q as f64 / f64::from(1u32 << (bits - 20)) / f64::from(1u32 << 20);
+            for x in [0, 1, q / 3, q / 2, q / 2 + 1, q - 2, q - 1] {
+                let y = compress_word(x, q, bits);
+                assert!(y < 1 << bits);
+                let back = decompress_word(y, q, bits);
+                assert!(back < q);
+                // Centred distance on the circle Z_q.
+                let d = back.abs_diff(x).min(q - back.abs_diff(x));
+                assert!(d as f64 <= step / 2.0 + 1.0, "x {x}, {bits} bits: off by {d}");
+            }
+        }
+    }
+}
