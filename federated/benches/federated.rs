@@ -10,13 +10,19 @@
 //! rows for the Paillier protocols, default 200), `FED_MNIST_EPOCHS` (default 5), `FED_KEY_BITS`
 //! (default 2048), `FED_TREES` (SecureBoost trees, default 5), `FED_PLOTS` (folder for SVG plots, default `federated/plots`).
 //! SecureBoost only: `FED_SB_CREDIT_ROWS` (default-credit training rows, default
-//! `FED_CREDIT_ROWS`), `FED_SB_DATA` (`breast`, `credit` or both), `FED_SB_PROTOCOLS` (comma
-//! list of `tessera`, `paillier`, `fate`, `goss`; default `tessera,fate`).
+//! `FED_CREDIT_ROWS`), `FED_SB_DATA` (`breast`, `credit`, `mnist`, or unset for breast and
+//! credit), `FED_SB_PROTOCOLS` (comma list of `tessera`, `paillier`, `fate`, `goss`; default
+//! `tessera,fate`), `FED_SB_DEPTH` (tree depth, default 3), `FED_SB_MNIST_ROWS` (MNIST training
+//! rows of the 8,000, default 500; `FED_SB_DATA=mnist` trains the softmax objective over 10
+//! classes, `FED_TREES` rounds of 10 class trees, and tests on the last 2,000 images; the FATE
+//! baseline decrypts one Paillier ciphertext per value per host bin per histogrammed node, so
+//! mind its cost: 15 min at 500 rows, 1 round, depth 2 on 2 cores, about doubling with depth 3).
 
 use std::time::Duration;
 
 use criterion::Criterion;
-use tessera_federated::boost::plaintext_boost;
+use tessera_federated::boost::plaintext_boost_proba;
+use tessera_federated::boost::predict::argmax;
 use tessera_federated::lr::{PlainLoss, predict_multiclass};
 use tessera_federated::plot::{Series, line_plot};
 use tessera_federated::{
@@ -38,6 +44,7 @@ struct Row {
     train_rounds: u64,
     train_wall: Duration,
     predict_bytes: u64,
+    predict_rounds: u64,
     predict_wall: Duration,
     acc: f64,
     auc: f64,
@@ -102,6 +109,7 @@ fn federated(
         train_rounds: 0,
         train_wall: Duration::ZERO,
         predict_bytes: 0,
+        predict_rounds: 0,
         predict_wall: Duration::ZERO,
         acc: 0.0,
         auc: 0.0,
@@ -124,6 +132,7 @@ fn federated(
         row.train_wall = row.train_wall.max(wall);
         row.predict_bytes += pstats.traffic.bytes_sent;
         row.predict_wall = row.predict_wall.max(pstats.elapsed);
+        row.predict_rounds = row.predict_rounds.max(pstats.traffic.rounds);
         if let Some(s) = scores {
             let m = metrics::BinaryMetrics::evaluate(&y, &s);
             (row.acc, row.auc, row.ks) = (m.accuracy, m.auc, m.ks);
@@ -146,7 +155,7 @@ fn boost(
             if me == 0 { (Role::Guest, train.0, test.0) } else { (Role::Host, train.1, test.1) };
         let peer = PartyId(1 - me);
         let fit = cfg.fit(ch, peer, role, data)?;
-        let (scores, pstats) = fit.model.predict(ch, peer, t, cfg.protocol_kind())?;
+        let (scores, pstats) = fit.model.predict_proba(ch, peer, t, cfg.protocol_kind())?;
         Ok::<_, tessera_federated::Error>((fit.phases, fit.loss_history, scores, pstats))
     })
     .expect("harness");
@@ -158,6 +167,7 @@ fn boost(
         train_rounds: 0,
         train_wall: Duration::ZERO,
         predict_bytes: 0,
+        predict_rounds: 0,
         predict_wall: Duration::ZERO,
         acc: 0.0,
         auc: 0.0,
@@ -174,14 +184,35 @@ fn boost(
         row.train_wall = row.train_wall.max(phases.iter().map(|p| p.elapsed).sum());
         row.predict_bytes += pstats.traffic.bytes_sent;
         row.predict_wall = row.predict_wall.max(pstats.elapsed);
-        if let Some(s) = scores {
-            let m = metrics::BinaryMetrics::evaluate(&y, &s);
-            (row.acc, row.auc, row.ks) = (m.accuracy, m.auc, m.ks);
-            row.roc = metrics::roc_curve(&y, &s);
+        row.predict_rounds = row.predict_rounds.max(pstats.traffic.rounds);
+        if let Some(p) = scores {
+            (row.acc, row.auc, row.ks, row.roc) = proba_metrics(&y, &p);
             row.loss = loss;
         }
     }
     row
+}
+
+/// Accuracy, AUC, KS and ROC of per-row class probabilities: the binary metrics for one
+/// column (`P(y = 1)`); for `k > 2` columns the argmax accuracy, the macro one-vs-rest AUC
+/// (mean over classes of the AUC of `P(class c)` for "label = c") and no KS or ROC.
+fn proba_metrics(y: &[f64], p: &[Vec<f64>]) -> (f64, f64, f64, Vec<(f64, f64)>) {
+    let k = p.first().map_or(1, Vec::len);
+    if k == 1 {
+        let s: Vec<f64> = p.iter().map(|r| r[0]).collect();
+        let m = metrics::BinaryMetrics::evaluate(y, &s);
+        return (m.accuracy, m.auc, m.ks, metrics::roc_curve(y, &s));
+    }
+    let hits = p.iter().zip(y).filter(|(r, yi)| argmax(r) == **yi as usize).count();
+    let macro_auc = (0..k)
+        .map(|c| {
+            let yc: Vec<f64> = y.iter().map(|&v| f64::from(u8::from(v as usize == c))).collect();
+            let sc: Vec<f64> = p.iter().map(|r| r[c]).collect();
+            metrics::auc(&yc, &sc)
+        })
+        .sum::<f64>()
+        / k as f64;
+    (hits as f64 / y.len().max(1) as f64, macro_auc, f64::NAN, vec![])
 }
 
 fn plaintext(
@@ -203,6 +234,7 @@ fn plaintext(
         train_rounds: 0,
         train_wall: wall,
         predict_bytes: 0,
+        predict_rounds: 0,
         predict_wall: Duration::ZERO,
         acc: bm.accuracy,
         auc: bm.auc,
@@ -277,6 +309,7 @@ fn run_dataset(
                     train_rounds: 3 * iters as u64 + 1,
                     train_wall: Duration::ZERO,
                     predict_bytes: r.predict_bytes,
+                    predict_rounds: 0,
                     predict_wall: Duration::ZERO,
                     acc: f64::NAN,
                     auc: f64::NAN,
@@ -313,11 +346,25 @@ fn run_boost(
         }
         _ => (g_train.clone(), h_train.clone()),
     };
+    boost_side_by_side(label, cfg, (&g_sub, &h_sub), (&g_test, &h_test), out);
+}
+
+/// Plaintext boosting, then the chosen protocols, on the same rows; prints each row and the
+/// byte ratios against the FATE baseline.
+fn boost_side_by_side(
+    label: &'static str,
+    cfg: &HeteroSecureBoost,
+    (g_sub, h_sub): (&VerticalDataset, &VerticalDataset),
+    (g_test, h_test): (&VerticalDataset, &VerticalDataset),
+    out: &mut Vec<Row>,
+) {
     let y = g_test.labels.clone().unwrap_or_default();
     let start = std::time::Instant::now();
-    let plain = plaintext_boost(cfg, &g_sub, &h_sub, (&g_test, &h_test)).expect("plaintext boost");
+    let plain =
+        plaintext_boost_proba(cfg, g_sub, h_sub, (g_test, h_test)).expect("plaintext boost");
     let wall = start.elapsed();
-    let m = metrics::BinaryMetrics::evaluate(&y, &plain);
+    let (acc, auc, ks, roc) = proba_metrics(&y, &plain);
+    println!("  SB plaintext: {wall:.1?}; acc {acc:.4} AUC {auc:.4}");
     out.push(Row {
         data: label,
         protocol: "SB plaintext",
@@ -325,13 +372,15 @@ fn run_boost(
         train_rounds: 0,
         train_wall: wall,
         predict_bytes: 0,
+        predict_rounds: 0,
         predict_wall: Duration::ZERO,
-        acc: m.accuracy,
-        auc: m.auc,
-        ks: m.ks,
-        roc: metrics::roc_curve(&y, &plain),
+        acc,
+        auc,
+        ks,
+        roc,
         loss: vec![],
     });
+    let first = out.len();
     let wanted = std::env::var("FED_SB_PROTOCOLS").unwrap_or_else(|_| "tessera,fate".into());
     for (key, name, cfg) in [
         ("tessera", "SB tessera", cfg.clone().protocol(BoostProtocol::Tessera)),
@@ -346,14 +395,54 @@ fn run_boost(
         if !wanted.split(',').any(|w| w.trim() == key) {
             continue;
         }
-        let mut r = boost(name, &cfg, (&g_sub, &h_sub), (&g_test, &h_test));
+        let mut r = boost(name, &cfg, (g_sub, h_sub), (g_test, h_test));
         println!(
-            "  {name}: train {} B, {} rounds, {:.1?}; predict {} B; acc {:.4} AUC {:.4}",
-            r.train_bytes, r.train_rounds, r.train_wall, r.predict_bytes, r.acc, r.auc
+            "  {name}: train {} B, {} rounds, {:.1?}; predict {} B, {:.1?}; acc {:.4} AUC {:.4}",
+            r.train_bytes,
+            r.train_rounds,
+            r.train_wall,
+            r.predict_bytes,
+            r.predict_wall,
+            r.acc,
+            r.auc
         );
         r.data = label;
         out.push(r);
     }
+    let here = &out[first..];
+    if let Some(base) = here.iter().find(|r| r.protocol == "SB FATE baseline") {
+        for r in here.iter().filter(|r| r.protocol.contains("tessera")) {
+            println!(
+                "  {} / FATE baseline bytes: train {:.1}×, predict {:.1}×",
+                r.protocol,
+                base.train_bytes as f64 / r.train_bytes as f64,
+                base.predict_bytes as f64 / r.predict_bytes as f64
+            );
+        }
+    }
+}
+
+/// SecureBoost on MNIST, softmax over 10 classes (one tree per class per round), left/right
+/// pixel halves (guest: left 392 pixels and labels): trains on the first `rows` of the 8,000
+/// training images, tests on the last 2,000.
+fn run_boost_mnist(cfg: &HeteroSecureBoost, rows: usize, out: &mut Vec<Row>) {
+    let Some(root) = tessera_federated::data::datasets_dir() else { return };
+    let Ok((g, h)) = tessera_federated::data::mnist_vertical(
+        root.join("mnist/t10k-images-idx3-ubyte.gz"),
+        root.join("mnist/t10k-labels-idx1-ubyte.gz"),
+        10_000,
+    ) else {
+        return;
+    };
+    let (g_all, g_test) = g.split_at(8000).unwrap();
+    let (h_all, h_test) = h.split_at(8000).unwrap();
+    let rows = rows.clamp(1, 8000);
+    let (g_train, h_train) = (g_all.split_at(rows).unwrap().0, h_all.split_at(rows).unwrap().0);
+    println!(
+        "MNIST (SecureBoost softmax, 10 classes, {rows} of 8,000 train rows, 2,000 test rows, 392 + 392 pixels):"
+    );
+    let cfg = cfg.clone().classes(10);
+    boost_side_by_side("MNIST", &cfg, (&g_train, &h_train), (&g_test, &h_test), out);
 }
 
 /// MNIST, 10 classes one-vs-rest, left/right pixel halves (guest: left and labels): Tessera's
@@ -402,6 +491,7 @@ fn run_mnist(lr: &HeteroLogisticRegression, rows: usize, out: &mut Vec<Row>) {
             train_rounds: 0,
             train_wall: wall,
             predict_bytes: 0,
+            predict_rounds: 0,
             predict_wall: Duration::ZERO,
             acc: a,
             auc: f64::NAN,
@@ -433,6 +523,7 @@ fn run_mnist(lr: &HeteroLogisticRegression, rows: usize, out: &mut Vec<Row>) {
         train_rounds: 0,
         train_wall: Duration::ZERO,
         predict_bytes: 0,
+        predict_rounds: 0,
         predict_wall: Duration::ZERO,
         acc: 0.0,
         auc: f64::NAN,
@@ -450,6 +541,7 @@ fn run_mnist(lr: &HeteroLogisticRegression, rows: usize, out: &mut Vec<Row>) {
         ours.train_wall = ours.train_wall.max(fit.phases.iter().map(|p| p.elapsed).sum());
         ours.predict_bytes += p_ours.traffic.bytes_sent;
         ours.predict_wall = ours.predict_wall.max(p_ours.elapsed);
+        ours.predict_rounds = ours.predict_rounds.max(p_ours.traffic.rounds);
         base_predict += p_base.traffic.bytes_sent;
         if let (Some(so), Some(sb)) = (s_ours, s_base) {
             ours.acc = acc(&tessera_federated::lr::predict::argmax_classes(&so, y.len()));
@@ -490,6 +582,7 @@ fn run_mnist(lr: &HeteroLogisticRegression, rows: usize, out: &mut Vec<Row>) {
         train_rounds: 3 * (classes * iters) as u64 * steps_per_epoch + 1,
         train_wall: Duration::ZERO,
         predict_bytes: base_predict,
+        predict_rounds: 0,
         predict_wall: Duration::ZERO,
         acc: base_acc,
         auc: f64::NAN,
@@ -535,17 +628,18 @@ fn main() {
         );
     }
     let trees = env("FED_TREES", 5);
+    let depth = env("FED_SB_DEPTH", 3);
     let sb = HeteroSecureBoost::new()
         .key_bits(key_bits)
         .trees(trees)
-        .max_depth(3)
+        .max_depth(depth)
         .max_bins(32)
         .learning_rate(0.3);
     if wants("mnist") {
         run_mnist(&lr, env("FED_MNIST_ROWS", 200), &mut rows);
     }
     if wants("sb") {
-        println!("SecureBoost: {trees} trees, depth 3, 32 bins, learning rate 0.3, λ 1");
+        println!("SecureBoost: {trees} rounds, depth {depth}, 32 bins, learning rate 0.3, λ 1");
         let data = std::env::var("FED_SB_DATA").unwrap_or_default();
         if data.is_empty() || data == "breast" {
             run_boost(
@@ -565,18 +659,25 @@ fn main() {
                 &mut rows,
             );
         }
+        if data.split(',').any(|d| d == "mnist") {
+            run_boost_mnist(&sb, env("FED_SB_MNIST_ROWS", 500), &mut rows);
+        }
     }
 
     println!(
-        "\n| data | protocol | train bytes | train rounds | train wall | predict bytes | accuracy | AUC | KS | bytes vs baseline (train / predict) |"
+        "\n| data | protocol | train bytes | train rounds | train wall | predict bytes | predict rounds | predict wall | accuracy | AUC | KS | bytes vs baseline (train / predict) |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
-        let base_name =
-            if r.protocol.starts_with("SB") { "SB FATE baseline" } else { "FATE baseline" };
+        let sb = r.protocol.starts_with("SB");
         let base = rows.iter().find(|b| {
             b.data == r.data
-                && (b.protocol == base_name || b.protocol == "FATE baseline (exact bytes, not run)")
+                && if sb {
+                    b.protocol == "SB FATE baseline"
+                } else {
+                    b.protocol == "FATE baseline"
+                        || b.protocol == "FATE baseline (exact bytes, not run)"
+                }
         });
         let ratio = match base {
             Some(b) if r.protocol.contains("tessera") => format!(
@@ -588,13 +689,15 @@ fn main() {
         };
         let f4 = |v: f64| if v.is_nan() { "–".to_string() } else { format!("{v:.4}") };
         println!(
-            "| {} | {} | {} | {} | {:.1?} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {:.1?} | {} | {} | {:.1?} | {} | {} | {} | {} |",
             r.data,
             r.protocol,
             r.train_bytes,
             r.train_rounds,
             r.train_wall,
             r.predict_bytes,
+            r.predict_rounds,
+            r.predict_wall,
             f4(r.acc),
             f4(r.auc),
             f4(r.ks),

@@ -331,3 +331,91 @@ fn misuse_and_bad_labels_are_refused() {
     });
     assert!(runs.iter().all(|r| matches!(r.output, Err(Error::Misuse(_)))));
 }
+
+/// MNIST-like columns: 10 classes, and a host whose columns are partly constant (a blank
+/// border) and partly two-valued (sparse pixels). On the wire (FATE schedule, one ciphertext
+/// per value, so sizes are exact): the host announces one bin per constant column and two per
+/// two-valued one, the root histogram has exactly that many ciphertexts, and the softmax model
+/// (10 trees per round, FATE's multi-record prediction over all of them) stays within 2 points
+/// of plaintext boosting.
+#[test]
+fn ten_classes_with_constant_and_sparse_host_columns() {
+    let (n, classes) = (300, 10);
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let mut unif = || (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    let (mut gf, mut hf, mut y) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..n {
+        let c = i % classes;
+        // Guest: two noisy coordinates of the class; host: 6 constant, 6 two-valued and 4
+        // noisy class coordinates.
+        gf.push((c % 5) as f64 + unif() - 0.5);
+        gf.push((c / 5) as f64 + unif() - 0.5);
+        hf.extend(std::iter::repeat_n(0.0, 6));
+        hf.extend((0..6).map(|j| f64::from(u8::from((i + j) % 7 == 0))));
+        hf.extend((0..4).map(|j| ((c + j) % 10) as f64 + 2.0 * unif() - 1.0));
+        y.push(c as f64);
+    }
+    let ids: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+    let g = VerticalDataset::from_parts(ids.clone(), vec!["a".into(), "b".into()], gf, Some(y))
+        .unwrap();
+    let names = (0..16).map(|j| format!("h{j}")).collect();
+    let h = VerticalDataset::from_parts(ids, names, hf, None).unwrap();
+    let (g_train, g_test) = g.split_at(200).unwrap();
+    let (h_train, h_test) = h.split_at(200).unwrap();
+    let cfg = HeteroSecureBoost::new()
+        .classes(classes)
+        .trees(2)
+        .max_depth(2)
+        .max_bins(8)
+        .key_bits(512)
+        .protocol(BoostProtocol::FateBaseline);
+    let plain = plaintext_boost_proba(&cfg, &g_train, &h_train, (&g_test, &h_test)).unwrap();
+
+    // The guest records what it receives.
+    let log = Mutex::new(Vec::new());
+    let runs = run_in_memory(2, |ch| {
+        let peer = PartyId(1 - ch.party().0);
+        if ch.party().0 == 0 {
+            let mut rec = Recording { inner: ch, log: &log };
+            let fit = cfg.fit(&mut rec, peer, Role::Guest, &g_train)?;
+            let fate = fit.model.predict_proba(&mut rec, peer, &g_test, cfg.protocol_kind())?.0;
+            let ours = fit.model.predict_proba(&mut rec, peer, &g_test, BoostProtocol::Tessera)?.0;
+            Ok::<_, Error>(Some((fit.model, fate, ours)))
+        } else {
+            let fit = cfg.fit(ch, peer, Role::Host, &h_train)?;
+            fit.model.predict_proba(ch, peer, &h_test, cfg.protocol_kind())?;
+            fit.model.predict_proba(ch, peer, &h_test, BoostProtocol::Tessera)?;
+            Ok(None)
+        }
+    });
+    let mut outputs = runs.into_iter().map(|r| r.output.unwrap());
+    let (model, fate, ours) = outputs.next().unwrap().unwrap();
+    let log = log.into_inner().unwrap();
+    let bins: Vec<u32> =
+        log[0].chunks_exact(4).map(|b| u32::from_le_bytes(b.try_into().unwrap())).collect();
+    assert_eq!(&bins[..12], &[1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2]);
+    assert!(bins[12..].iter().all(|&b| b == 8), "{bins:?}");
+    // The root histogram: (g, h) per bin, one 1024-bit ciphertext each (512-bit key).
+    let total: u32 = bins.iter().sum();
+    assert_eq!(log[1].len(), 2 * total as usize * 128);
+
+    let BoostModel::Guest(gm) = &model else { panic!("guest model") };
+    assert_eq!(gm.trees.len(), 2 * classes);
+    let (fate, ours) = (fate.unwrap(), ours.unwrap());
+    assert_eq!(fate, ours, "FATE's multi-round prediction differs");
+    let y = g_test.labels.clone().unwrap();
+    let acc = |p: &[Vec<f64>]| {
+        p.iter()
+            .zip(&y)
+            .filter(|(r, yi)| tessera_federated::boost::predict::argmax(r) == **yi as usize)
+            .count() as f64
+            / y.len() as f64
+    };
+    let (a_fed, a_plain) = (acc(&fate), acc(&plain));
+    assert!(a_plain > 0.5, "plaintext accuracy {a_plain}");
+    assert!((a_fed - a_plain).abs() <= 0.02, "federated {a_fed} vs plaintext {a_plain}");
+    for row in &fate {
+        assert_eq!(row.len(), classes);
+        assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    }
+}

@@ -416,57 +416,62 @@ impl HostHe {
                 let per = if *packed { 1 } else { 2 };
                 let zero = encrypt_zero(pk)?;
                 let shift = BigUint::from(1u8) << 128usize;
-                let mut out: Vec<PaillierCiphertext> = Vec::new();
-                let mut packed_out: Vec<Option<PaillierCiphertext>> = Vec::new();
-                for samples in nodes {
-                    for j in 0..binned.d {
-                        let nb = binned.num_bins(j);
-                        let mut sums: Vec<Vec<Option<PaillierCiphertext>>> =
-                            vec![vec![None; per]; nb];
-                        for &(p, i) in samples {
-                            let b = binned.bin(i, j);
-                            for (v, slot) in sums[b].iter_mut().enumerate() {
-                                let c = enc.get(p * per + v).ok_or(Error::PeerMessage("row"))?;
-                                *slot = Some(match slot.take() {
-                                    Some(acc) => pk.add(&acc, c),
-                                    None => c.clone(),
-                                });
-                            }
-                        }
-                        if *packed {
-                            for chunk in sums.chunks(bins_per_ct(pk)) {
-                                // Horner: bin 0 in the lowest slots.
-                                let mut acc: Option<PaillierCiphertext> = None;
-                                for bin in chunk.iter().rev() {
-                                    let shifted = acc.map(|a| pk.mul_scalar(&a, &shift));
-                                    acc = match (shifted, &bin[0]) {
-                                        (Some(a), Some(c)) => Some(pk.add(&a, c)),
-                                        (Some(a), None) => Some(a),
-                                        (None, c) => c.clone(),
-                                    };
-                                }
-                                packed_out.push(acc);
-                            }
-                        } else {
-                            for bin in sums {
-                                for v in bin {
-                                    out.push(v.unwrap_or_else(|| zero.clone()));
-                                }
-                            }
+                // One feature's bin sums (per value), then, packed, its Horner-packed
+                // ciphertexts; features in parallel (the order of the output is unchanged).
+                let feature = |samples: &[(usize, usize)], j: usize| -> Result<Vec<_>> {
+                    let nb = binned.num_bins(j);
+                    let mut sums: Vec<Vec<Option<PaillierCiphertext>>> = vec![vec![None; per]; nb];
+                    for &(p, i) in samples {
+                        let b = binned.bin(i, j);
+                        for (v, slot) in sums[b].iter_mut().enumerate() {
+                            let c = enc.get(p * per + v).ok_or(Error::PeerMessage("row"))?;
+                            *slot = Some(match slot.take() {
+                                Some(acc) => pk.add(&acc, c),
+                                None => c.clone(),
+                            });
                         }
                     }
+                    if !*packed {
+                        return Ok(sums.into_iter().flatten().collect::<Vec<_>>());
+                    }
+                    Ok(sums
+                        .chunks(bins_per_ct(pk))
+                        .map(|chunk| {
+                            // Horner: bin 0 in the lowest slots.
+                            let mut acc: Option<PaillierCiphertext> = None;
+                            for bin in chunk.iter().rev() {
+                                let shifted = acc.map(|a| pk.mul_scalar(&a, &shift));
+                                acc = match (shifted, &bin[0]) {
+                                    (Some(a), Some(c)) => Some(pk.add(&a, c)),
+                                    (Some(a), None) => Some(a),
+                                    (None, c) => c.clone(),
+                                };
+                            }
+                            acc
+                        })
+                        .collect())
+                };
+                let mut sums: Vec<Option<PaillierCiphertext>> = Vec::new();
+                for samples in nodes {
+                    let per_feature = (0..binned.d)
+                        .into_par_iter()
+                        .map(|j| feature(samples, j))
+                        .collect::<Result<Vec<_>>>()?;
+                    sums.extend(per_feature.into_iter().flatten());
                 }
-                if *packed {
+                let out: Vec<PaillierCiphertext> = if *packed {
                     // Re-randomised, so the guest cannot match a bin sum against the
                     // per-sample ciphertexts it sent.
-                    let zeros = vec![BigUint::from(0u8); packed_out.len()];
+                    let zeros = vec![BigUint::from(0u8); sums.len()];
                     let fresh = encrypt_all(pk, &zeros)?;
-                    out = packed_out
-                        .into_iter()
+                    sums.into_iter()
                         .zip(fresh)
                         .map(|(a, z)| a.map_or_else(|| z.clone(), |a| pk.add(&a, &z)))
-                        .collect();
-                }
+                        .collect()
+                } else {
+                    // Empty bins (FATE schedule): one encryption of zero, not re-randomised.
+                    sums.into_iter().map(|c| c.unwrap_or_else(|| zero.clone())).collect()
+                };
                 Ok(encode_cts(pk, &out))
             }
             Self::Bfv { he, keys, enc } => {

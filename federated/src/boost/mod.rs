@@ -183,10 +183,19 @@ pub struct BoostTraining {
 }
 
 /// Quantile bin edges of one column: `bin(x) = #edges < x`, so `bin ≤ b ⇔ x ≤ edges[b]`.
+///
+/// The `k/max_bins` quantiles, deduplicated, without an edge at the column's maximum (nothing
+/// lies above it, so it would only add an empty bin to every histogram). So a column has one
+/// bin per distinct split point including its maximum, as in FATE's quantile binning (FATE 1.x
+/// `federatedml/feature/binning/quantile_binning.py`: split points are the unique quantiles
+/// up to the maximum): a constant column has a single bin, a column of `v < max_bins` distinct
+/// values at most `v` bins (MNIST's blank border pixels and sparse 0-or-few-values pixels).
 fn bin_edges(values: &mut [f64], max_bins: usize) -> Vec<f64> {
     values.sort_by(f64::total_cmp);
+    let Some(&max) = values.last() else { return Vec::new() };
     let mut edges: Vec<f64> = (1..max_bins)
         .map(|k| values[(k * values.len() / max_bins).min(values.len() - 1)])
+        .filter(|&e| e < max)
         .collect();
     edges.dedup();
     edges
@@ -985,4 +994,56 @@ pub fn plaintext_boost_proba(
         }
     }
     Err(Error::Misuse("no guest output".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column_data(cols: &[Vec<f64>]) -> VerticalDataset {
+        let n = cols[0].len();
+        let features = (0..n).flat_map(|i| cols.iter().map(move |c| c[i])).collect();
+        VerticalDataset::from_parts(
+            (0..n).map(|i| i.to_string()).collect(),
+            (0..cols.len()).map(|j| format!("f{j}")).collect(),
+            features,
+            None,
+        )
+        .unwrap()
+    }
+
+    /// No bin is ever empty on the training rows: a constant column (MNIST's blank border) has
+    /// one bin, a column of few distinct values one bin per value, a continuous one `max_bins`.
+    #[test]
+    fn binning_wastes_no_bins_on_constant_or_few_valued_columns() {
+        let constant = vec![0.0; 100];
+        // 90 zeros, five 0.5 and five 1.0 (a sparse pixel).
+        let sparse: Vec<f64> = (0..100)
+            .map(|i| {
+                if i < 90 {
+                    0.0
+                } else if i < 95 {
+                    0.5
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        let continuous: Vec<f64> = (0..100).map(|i| f64::from((i * 37) % 100)).collect();
+        let binned = Binned::new(&column_data(&[constant, sparse, continuous]), 32);
+        assert_eq!(binned.num_bins(0), 1);
+        assert_eq!(binned.num_bins(1), 3);
+        assert_eq!(binned.num_bins(2), 32);
+        for j in 0..3 {
+            let mut used = vec![0usize; binned.num_bins(j)];
+            for i in 0..100 {
+                used[binned.bin(i, j)] += 1;
+            }
+            assert!(used.iter().all(|&c| c > 0), "column {j}: an empty bin in {used:?}");
+        }
+        // The split "bin ≤ b" is "x ≤ edges[b]" for every interior edge.
+        for i in 0..100 {
+            assert_eq!(binned.bin(i, 1) == 0, i < 90);
+        }
+    }
 }
