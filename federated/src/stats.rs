@@ -27,12 +27,16 @@ impl PhaseTimer {
         Self { phase, start: ch.stats(), started: Instant::now() }
     }
 
+    /// The counters' difference, except that a phase which sent anything counts at least one
+    /// round: the channel counts a round when a send follows a receive, so a phase that opens
+    /// with a send right after the previous phase's last send (one-message prediction after
+    /// training) would otherwise show none.
     pub(crate) fn finish(self, ch: &dyn Channel) -> PhaseStats {
-        PhaseStats {
-            phase: self.phase,
-            traffic: ch.stats() - self.start,
-            elapsed: self.started.elapsed(),
+        let mut traffic = ch.stats() - self.start;
+        if traffic.messages_sent > 0 {
+            traffic.rounds = traffic.rounds.max(1);
         }
+        PhaseStats { phase: self.phase, traffic, elapsed: self.started.elapsed() }
     }
 }
 
