@@ -422,22 +422,40 @@ fn boost_side_by_side(
     }
 }
 
+/// MNIST's 10,000 images as left/right pixel halves (guest: left 392 pixels and labels): the
+/// first 8,000 for training (and their first `rows`), the last 2,000 for testing.
+struct MnistSplit {
+    g_all: VerticalDataset,
+    h_all: VerticalDataset,
+    g_train: VerticalDataset,
+    h_train: VerticalDataset,
+    g_test: VerticalDataset,
+    h_test: VerticalDataset,
+}
+
+fn mnist_split(rows: usize) -> Option<MnistSplit> {
+    let root = tessera_federated::data::datasets_dir()?;
+    let (g, h) = tessera_federated::data::mnist_vertical(
+        root.join("mnist/t10k-images-idx3-ubyte.gz"),
+        root.join("mnist/t10k-labels-idx1-ubyte.gz"),
+        10_000,
+    )
+    .ok()?;
+    let (g_all, g_test) = g.split_at(8000).ok()?;
+    let (h_all, h_test) = h.split_at(8000).ok()?;
+    let rows = rows.clamp(1, 8000);
+    let g_train = g_all.split_at(rows).ok()?.0;
+    let h_train = h_all.split_at(rows).ok()?.0;
+    Some(MnistSplit { g_all, h_all, g_train, h_train, g_test, h_test })
+}
+
 /// SecureBoost on MNIST, softmax over 10 classes (one tree per class per round), left/right
 /// pixel halves (guest: left 392 pixels and labels): trains on the first `rows` of the 8,000
 /// training images, tests on the last 2,000.
 fn run_boost_mnist(cfg: &HeteroSecureBoost, rows: usize, out: &mut Vec<Row>) {
-    let Some(root) = tessera_federated::data::datasets_dir() else { return };
-    let Ok((g, h)) = tessera_federated::data::mnist_vertical(
-        root.join("mnist/t10k-images-idx3-ubyte.gz"),
-        root.join("mnist/t10k-labels-idx1-ubyte.gz"),
-        10_000,
-    ) else {
+    let Some(MnistSplit { g_train, h_train, g_test, h_test, .. }) = mnist_split(rows) else {
         return;
     };
-    let (g_all, g_test) = g.split_at(8000).unwrap();
-    let (h_all, h_test) = h.split_at(8000).unwrap();
-    let rows = rows.clamp(1, 8000);
-    let (g_train, h_train) = (g_all.split_at(rows).unwrap().0, h_all.split_at(rows).unwrap().0);
     println!(
         "MNIST (SecureBoost softmax, 10 classes, {rows} of 8,000 train rows, 2,000 test rows, 392 + 392 pixels):"
     );
@@ -455,20 +473,13 @@ fn run_mnist(lr: &HeteroLogisticRegression, rows: usize, out: &mut Vec<Row>) {
     // 784 pixels in [0, 1], so MNIST trains with a smaller rate in mini-batches of 50.
     let iters = env("FED_MNIST_EPOCHS", 5);
     let lr = &lr.clone().learning_rate(0.05).batch_size(Some(50)).epochs(iters);
-    let Some(root) = tessera_federated::data::datasets_dir() else { return };
-    let Ok((g, h)) = tessera_federated::data::mnist_vertical(
-        root.join("mnist/t10k-images-idx3-ubyte.gz"),
-        root.join("mnist/t10k-labels-idx1-ubyte.gz"),
-        10_000,
-    ) else {
+    let Some(MnistSplit { g_all, h_all, g_train, h_train, g_test, h_test }) = mnist_split(rows)
+    else {
         return;
     };
     let classes = 10;
     let base_iters = env("FED_BASE_ITERS", 1).max(1);
     let steps_per_epoch = rows.div_ceil(50) as u64;
-    let (g_all, g_test) = g.split_at(8000).unwrap();
-    let (h_all, h_test) = h.split_at(8000).unwrap();
-    let (g_train, h_train) = (g_all.split_at(rows).unwrap().0, h_all.split_at(rows).unwrap().0);
     let y: Vec<f64> = g_test.labels.clone().unwrap_or_default();
     let acc = |p: &[f64]| p.iter().zip(&y).filter(|(a, b)| a == b).count() as f64 / y.len() as f64;
     println!(

@@ -291,13 +291,7 @@ fn softmax_multiclass_matches_plaintext() {
         HeteroSecureBoost::new().classes(3).trees(2).max_depth(2).max_bins(8).stride_keys(true);
     let plain = plaintext_boost_proba(&cfg, &g_train, &h_train, (&g_test, &h_test)).unwrap();
     let r = run(&cfg, (&g_train, &h_train), (&g_test, &h_test));
-    let acc = |p: &[Vec<f64>]| {
-        p.iter()
-            .zip(&y)
-            .filter(|(r, yi)| tessera_federated::boost::predict::argmax(r) == **yi as usize)
-            .count() as f64
-            / y.len() as f64
-    };
+    let acc = |p: &[Vec<f64>]| argmax_accuracy(p, &y);
     let (a_fed, a_plain) = (acc(&r.proba), acc(&plain));
     assert!(a_plain > 0.6, "plaintext accuracy {a_plain}");
     assert!((a_fed - a_plain).abs() <= 0.02, "federated {a_fed} vs plaintext {a_plain}");
@@ -404,13 +398,7 @@ fn ten_classes_with_constant_and_sparse_host_columns() {
     let (fate, ours) = (fate.unwrap(), ours.unwrap());
     assert_eq!(fate, ours, "FATE's multi-round prediction differs");
     let y = g_test.labels.clone().unwrap();
-    let acc = |p: &[Vec<f64>]| {
-        p.iter()
-            .zip(&y)
-            .filter(|(r, yi)| tessera_federated::boost::predict::argmax(r) == **yi as usize)
-            .count() as f64
-            / y.len() as f64
-    };
+    let acc = |p: &[Vec<f64>]| argmax_accuracy(p, &y);
     let (a_fed, a_plain) = (acc(&fate), acc(&plain));
     assert!(a_plain > 0.5, "plaintext accuracy {a_plain}");
     assert!((a_fed - a_plain).abs() <= 0.02, "federated {a_fed} vs plaintext {a_plain}");
@@ -418,4 +406,14 @@ fn ten_classes_with_constant_and_sparse_host_columns() {
         assert_eq!(row.len(), classes);
         assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-9);
     }
+}
+
+/// Share of rows whose most probable class is the label.
+fn argmax_accuracy(p: &[Vec<f64>], y: &[f64]) -> f64 {
+    let hits = p
+        .iter()
+        .zip(y)
+        .filter(|(r, yi)| tessera_federated::boost::predict::argmax(r) == **yi as usize)
+        .count();
+    hits as f64 / y.len() as f64
 }
