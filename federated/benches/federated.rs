@@ -422,6 +422,40 @@ fn boost_side_by_side(
     }
 }
 
+/// ROC and training-loss plots of one model family on one data set, as SVG in `dir`.
+fn write_plots(dir: &str, family: &str, data: &str, rows: &[&Row]) {
+    let roc: Vec<Series> = rows
+        .iter()
+        .filter(|r| !r.roc.is_empty())
+        .map(|r| Series { name: r.protocol.into(), points: r.roc.clone() })
+        .collect();
+    if roc.is_empty() {
+        return;
+    }
+    let model = if family == "sb" { "SecureBoost" } else { "logistic regression" };
+    let svg = line_plot(
+        &format!("ROC, {data} ({model})"),
+        "false-positive rate",
+        "true-positive rate",
+        &roc,
+    );
+    let _ = std::fs::write(format!("{dir}/{family}_roc_{data}.svg"), svg);
+    let loss: Vec<Series> = rows
+        .iter()
+        .filter(|r| !r.loss.is_empty())
+        .map(|r| Series {
+            name: if family == "sb" {
+                format!("{} (log-loss per tree)", r.protocol)
+            } else {
+                format!("{} (Taylor loss per iteration)", r.protocol)
+            },
+            points: r.loss.iter().enumerate().map(|(i, &l)| ((i + 1) as f64, l)).collect(),
+        })
+        .collect();
+    let svg = line_plot(&format!("Training loss, {data} ({model})"), "iteration", "loss", &loss);
+    let _ = std::fs::write(format!("{dir}/{family}_loss_{data}.svg"), svg);
+}
+
 /// MNIST's 10,000 images as left/right pixel halves (guest: left 392 pixels and labels): the
 /// first 8,000 for training (and their first `rows`), the last 2,000 for testing.
 struct MnistSplit {
@@ -720,35 +754,14 @@ fn main() {
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/plots").into());
     if std::fs::create_dir_all(&dir).is_ok() {
         for data in ["breast", "default-credit"] {
-            let roc: Vec<Series> = rows
-                .iter()
-                .filter(|r| r.data == data && !r.roc.is_empty())
-                .map(|r| Series { name: r.protocol.into(), points: r.roc.clone() })
-                .collect();
-            if roc.is_empty() {
-                continue;
+            // One set of plots per model family, so an SB-only run leaves the LR plots alone.
+            for (family, is_sb) in [("lr", false), ("sb", true)] {
+                let mine: Vec<&Row> = rows
+                    .iter()
+                    .filter(|r| r.data == data && r.protocol.starts_with("SB") == is_sb)
+                    .collect();
+                write_plots(&dir, family, data, &mine);
             }
-            let svg = line_plot(
-                &format!("ROC, {data} (LR and SecureBoost)"),
-                "false-positive rate",
-                "true-positive rate",
-                &roc,
-            );
-            let _ = std::fs::write(format!("{dir}/lr_roc_{data}.svg"), svg);
-            let loss: Vec<Series> = rows
-                .iter()
-                .filter(|r| r.data == data && !r.loss.is_empty())
-                .map(|r| Series {
-                    name: if r.protocol.starts_with("SB") {
-                        format!("{} (log-loss per tree)", r.protocol)
-                    } else {
-                        format!("{} (Taylor loss per iteration)", r.protocol)
-                    },
-                    points: r.loss.iter().enumerate().map(|(i, &l)| ((i + 1) as f64, l)).collect(),
-                })
-                .collect();
-            let svg = line_plot(&format!("Training loss, {data}"), "iteration", "loss", &loss);
-            let _ = std::fs::write(format!("{dir}/lr_loss_{data}.svg"), svg);
         }
         println!("plots in {dir}");
     }
