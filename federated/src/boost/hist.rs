@@ -29,8 +29,11 @@
 //! decrypts could in principle learn more about the host's bin memberships than the sums. We
 //! assume a semi-honest guest that only reads the decrypted slots (by our estimate the noise
 //! budget left after the modulus switch, `Δ/2 ≈ 2^23` against noise ~2^17, is too small to
-//! flood statistically); the same model under which SecureBoost already reveals every node's
-//! partition to the host. A reply that decrypts outside the range a true bin sum can take is
+//! flood statistically; the compression's rounding, ~2^20.5, is a deterministic function of
+//! the ciphertext and hides nothing either); the same model under which SecureBoost already
+//! reveals every node's partition to the host. Flooding would need a larger ring (`N = 8192`,
+//! so the reply can carry ~40 bits of smudging noise above the computation's), at about three
+//! times the upload and key bytes. A reply that decrypts outside the range a true bin sum can take is
 //! refused.
 
 use std::collections::BTreeMap;
