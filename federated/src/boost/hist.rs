@@ -32,8 +32,8 @@
 //! flood statistically; the compression's rounding, ~2^20.5, is a deterministic function of
 //! the ciphertext and hides nothing either); the same model under which SecureBoost already
 //! reveals every node's partition to the host. Flooding would need a larger ring (`N = 8192`,
-//! so the reply can carry ~40 bits of smudging noise above the computation's), at about three
-//! times the upload and key bytes. A reply that decrypts outside the range a true bin sum can take is
+//! three limbs, so the reply can carry ~40 bits of smudging noise above the computation's):
+//! by our estimate 1.5× the upload bytes per row and 4.5× the rotation key. A reply that decrypts outside the range a true bin sum can take is
 //! refused.
 
 use std::collections::BTreeMap;
