@@ -23,10 +23,12 @@
 //! Security (packed RLWE): IND-CPA of BFV under RLWE at 128-bit classical security (HE
 //! standard table for `N = 4096`, `log q = 108`), plus the circular-security assumption of the
 //! rotation keys. The host only ever holds ciphertexts and rotation keys. The guest decrypts
-//! the bin sums and nothing else of the plaintext (the other slots repeat them), but the
-//! ciphertext *noise* is not flooded: it is a function of the host's 0/1 masks, the guest's
-//! fresh errors and key-switching errors, so a guest that inspects the noise of what it
-//! decrypts could in principle learn more about the host's bin memberships than the sums. We
+//! the bin sums and nothing else of the plaintext (the other slots repeat them), but the reply
+//! is not re-randomised: its noise *and* its `c1` are functions of the host's 0/1 masks and of
+//! values the guest knows (its own uploads, errors and rotation key), so a guest that analyses
+//! the reply beyond decrypting it could in principle learn more about the host's bin
+//! memberships than the sums. Re-randomising `c1` needs an encryption of zero from the guest
+//! (a public key, 55 KB more per training); hiding the noise needs flooding (below). We
 //! assume a semi-honest guest that only reads the decrypted slots (by our estimate the noise
 //! budget left after the modulus switch, `Δ/2 ≈ 2^23` against noise ~2^17, is too small to
 //! flood statistically; the compression's rounding, ~2^20.5, is a deterministic function of
