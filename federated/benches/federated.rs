@@ -6,7 +6,9 @@
 //! default-credit used by the Paillier protocols, default 1000; plaintext always uses all rows),
 //! `FED_ONLY` (comma-separated subset of `lr` (= `breast,credit`), `mnist`, `sb`; default all), `FED_BASE_ITERS`
 //! (iterations the LR baseline runs, default `FED_ITERS`; its bytes at `FED_ITERS` are then
-//! computed exactly from the measured per-iteration bytes), `FED_MNIST_ROWS` (MNIST training
+//! computed exactly from the measured per-iteration bytes), `FED_LOCAL_STEPS` (FedBCD local
+//! steps per exchange for Tessera's LR on breast/credit, default 1; with `q > 1` plaintext and
+//! the baseline are compared at `FED_ITERS × q` updates), `FED_MNIST_ROWS` (MNIST training
 //! rows for the Paillier protocols, default 200), `FED_MNIST_EPOCHS` (default 5), `FED_KEY_BITS`
 //! (default 2048), `FED_TREES` (SecureBoost trees, default 5), `FED_PLOTS` (folder for SVG plots, default `federated/plots`).
 //! SecureBoost only: `FED_SB_CREDIT_ROWS` (default-credit training rows, default
@@ -275,38 +277,52 @@ fn run_dataset(
     };
     let train = (&g_sub, &h_sub);
     let test = (&g_test, &h_test);
-    rows_here.push(plaintext(lr, train, test, "plaintext"));
+    // With FED_LOCAL_STEPS = q > 1, Tessera makes `iters` exchanges of q FedBCD local steps
+    // each; plaintext and the baseline are compared at the same number of updates, iters·q.
     let iters = env("FED_ITERS", 15);
-    let base_iters = env("FED_BASE_ITERS", iters).max(1);
-    let base_name: &'static str = if base_iters == iters {
+    let q = env("FED_LOCAL_STEPS", 1).max(1);
+    let updates = iters * q;
+    rows_here.push(plaintext(&lr.clone().epochs(updates), train, test, "plaintext"));
+    let ours_name: &'static str = if q == 1 {
+        "tessera"
+    } else {
+        Box::leak(format!("tessera ({iters} exchanges × {q} local steps)").into_boxed_str())
+    };
+    let ours_cfg = lr.clone().protocol(LrProtocol::Tessera).epochs(iters).local_steps(q);
+    let base_iters = env("FED_BASE_ITERS", updates).max(1);
+    let base_name: &'static str = if base_iters == updates {
         "FATE baseline"
     } else {
         Box::leak(format!("FATE baseline ({base_iters} it.)").into_boxed_str())
     };
-    for (name, p, its) in
-        [("tessera", LrProtocol::Tessera, iters), (base_name, LrProtocol::FateBaseline, base_iters)]
-    {
-        let (r, setup) = federated(name, &lr.clone().protocol(p).epochs(its), train, test);
+    let base_cfg = lr.clone().protocol(LrProtocol::FateBaseline).epochs(base_iters);
+    for (name, p, cfg) in [
+        (ours_name, LrProtocol::Tessera, &ours_cfg),
+        (base_name, LrProtocol::FateBaseline, &base_cfg),
+    ] {
+        let its = if p == LrProtocol::Tessera { iters } else { base_iters };
+        let (r, setup) = federated(name, cfg, train, test);
         println!(
             "  {name}: train {} B (setup {setup} B), {} rounds, {:.1?}; predict {} B; acc {:.4} AUC {:.4}",
             r.train_bytes, r.train_rounds, r.train_wall, r.predict_bytes, r.acc, r.auc
         );
         if p == LrProtocol::FateBaseline {
             // Every baseline iteration sends the same messages (fixed-size ciphertexts, fixed
-            // counts; tested in tests/lr.rs), so its bytes at `iters` follow exactly.
+            // counts; tested in tests/lr.rs), so its bytes at `updates` follow exactly.
             let per_iter = (r.train_bytes - setup) / its as u64;
-            let exact = setup + per_iter * iters as u64;
-            let ours = rows_here.iter().find(|x| x.protocol == "tessera").map(|x| x.train_bytes);
+            let exact = setup + per_iter * updates as u64;
+            let ours =
+                rows_here.iter().find(|x| x.protocol.starts_with("tessera")).map(|x| x.train_bytes);
             println!(
-                "  FATE baseline at {iters} iterations: {setup} + {iters} × {per_iter} = {exact} B (exact); tessera / baseline: {:.1}×",
+                "  FATE baseline at {updates} iterations: {setup} + {updates} × {per_iter} = {exact} B (exact); tessera / baseline: {:.1}×",
                 ours.map_or(0.0, |o| exact as f64 / o as f64)
             );
-            if its != iters {
+            if its != updates {
                 rows_here.push(Row {
                     data: "",
                     protocol: "FATE baseline (exact bytes, not run)",
                     train_bytes: exact,
-                    train_rounds: 3 * iters as u64 + 1,
+                    train_rounds: 3 * updates as u64 + 1,
                     train_wall: Duration::ZERO,
                     predict_bytes: r.predict_bytes,
                     predict_rounds: 0,

@@ -613,3 +613,38 @@ fn every_iteration_sends_the_same_bytes() {
         assert_eq!(three, 3 * one, "{protocol:?}");
     }
 }
+
+/// FedBCD local steps: the same messages, more progress per exchange, close to plaintext
+/// training with as many updates; refused for FATE's schedule.
+#[test]
+fn local_steps_make_more_progress_per_exchange_at_the_same_bytes() {
+    let Some((g, h)) = breast() else { return };
+    let (g, h) = aligned(&g, &h);
+    let (g_train, g_test) = g.split_at(440).unwrap();
+    let (h_train, h_test) = h.split_at(440).unwrap();
+    let y_test = g_test.labels.clone().unwrap();
+    let lr = HeteroLogisticRegression::new().key_bits(512).epochs(4).learning_rate(0.15);
+    let one = train(&lr, &g_train, &h_train, (&g_test, &h_test));
+    let three = train(&lr.clone().local_steps(3), &g_train, &h_train, (&g_test, &h_test));
+    assert_eq!(three.train_bytes, one.train_bytes, "local steps send nothing new");
+    // The loss recorded at the fourth exchange: after 9 updates instead of 3.
+    assert_eq!((one.loss.len(), three.loss.len()), (4, 4));
+    assert!(three.loss[3] < one.loss[3] - 0.02, "{:?} vs {:?}", three.loss, one.loss);
+    // As good as plaintext training with the same number of updates (12), within 2 points.
+    let plain = PlainLr::fit(&lr.clone().epochs(12), &g_train, &h_train).unwrap();
+    let plain_m = metrics::BinaryMetrics::evaluate(&y_test, &plain.predict(&g_test, &h_test));
+    let three_m = metrics::BinaryMetrics::evaluate(&y_test, &three.scores);
+    assert!((three_m.accuracy - plain_m.accuracy).abs() <= 0.02, "{three_m:?} vs {plain_m:?}");
+    assert!(three_m.auc >= plain_m.auc - 0.01, "{three_m:?} vs {plain_m:?}");
+    // FATE's schedule has no local steps: a clear error, not a silent ignore.
+    let refused = run_in_memory(2, |ch| {
+        let (role, d) =
+            if ch.party().0 == 0 { (Role::Guest, &g_train) } else { (Role::Host, &h_train) };
+        let cfg = lr.clone().local_steps(3).protocol(LrProtocol::FateBaseline);
+        let peer = PartyId(1 - ch.party().0);
+        cfg.fit(ch, peer, role, d).map(|_| ())
+    });
+    for r in refused {
+        assert!(matches!(r.output, Err(Error::Misuse(_))), "{:?}", r.output);
+    }
+}

@@ -252,16 +252,21 @@ fn host_step(
     let reply = ch.recv(parties.guest)?;
     let ct = own.k * own.pk.ciphertext_len();
     let parts = split(&reply, &vec![ct; weights.len()])?;
-    for ((w, _), (part, uk)) in weights.iter_mut().zip(parts.into_iter().zip(&u)) {
+    for ((w, _), part) in weights.iter_mut().zip(parts) {
         let cross = own.open(part, s)?;
-        let mut grad = cross;
-        for (i, &ui) in batch.clone().zip(uk) {
-            for (g, &x) in grad.iter_mut().zip(data.row(i)) {
-                *g += ui * x;
+        // The first step uses the products sent above; later ones (FedBCD local steps)
+        // recompute our own products and keep the cross term.
+        for _ in 0..cfg.local_steps {
+            let mut grad = cross.clone();
+            for i in batch.clone() {
+                let ui = dot(w, data.row(i));
+                for (g, &x) in grad.iter_mut().zip(data.row(i)) {
+                    *g += ui * x;
+                }
             }
-        }
-        for (wj, g) in w.iter_mut().zip(&grad) {
-            *wj -= cfg.learning_rate * (0.25 * g / m + cfg.l2 * *wj);
+            for (wj, g) in w.iter_mut().zip(&grad) {
+                *wj -= cfg.learning_rate * (0.25 * g / m + cfg.l2 * *wj);
+            }
         }
     }
     Ok(())
@@ -370,18 +375,27 @@ fn guest_step(
             }
             loss_sum += loss / m;
         }
-        let mut grad = vec![0.0; d];
-        for (i, &zi) in batch.clone().zip(zk) {
-            for (g, &x) in grad.iter_mut().zip(data.row(i)) {
-                *g += zi * x;
+        // The first step uses z from before the exchange; later ones (FedBCD local steps)
+        // recompute z from the updated weights and keep the hosts' cross term.
+        let mut zk = zk.clone();
+        for step in 0..cfg.local_steps {
+            if step > 0 {
+                zk =
+                    batch.clone().map(|i| 0.25 * (dot(w, data.row(i)) + *b) + 0.5 - y[i]).collect();
             }
+            let mut grad = vec![0.0; d];
+            for (i, &zi) in batch.clone().zip(&zk) {
+                for (g, &x) in grad.iter_mut().zip(data.row(i)) {
+                    *g += zi * x;
+                }
+            }
+            for j in 0..d {
+                let g = (grad[j] + 0.25 * ck[j]) / m + cfg.l2 * w[j];
+                w[j] -= cfg.learning_rate * g;
+            }
+            let sum_z: f64 = zk.iter().sum();
+            *b -= cfg.learning_rate * (sum_z + 0.25 * ck[d]) / m;
         }
-        for j in 0..d {
-            let g = (grad[j] + 0.25 * ck[j]) / m + cfg.l2 * w[j];
-            w[j] -= cfg.learning_rate * g;
-        }
-        let sum_z: f64 = zk.iter().sum();
-        *b -= cfg.learning_rate * (sum_z + 0.25 * ck[d]) / m;
     }
     Ok(single.then(|| loss_sum / classes as f64))
 }
