@@ -20,7 +20,9 @@
 //! aggregate per host. Each party decrypts only the aggregate over the batch that its own
 //! gradient needs. Per-sample values never cross, in plaintext or encrypted; traffic per batch
 //! is a few ciphertexts instead of two per sample. One round trip per batch. Multiclass is
-//! one-vs-rest over the same encrypted rows (one label slot per class).
+//! one-vs-rest over the same encrypted rows (one label slot per class). Optionally each party
+//! takes several local steps per exchange (FedBCD, see
+//! [`HeteroLogisticRegression::local_steps`]), so fewer exchanges reach the same accuracy.
 //!
 //! **[`LrProtocol::FateBaseline`]** ([`baseline`]) is FATE's message schedule (FATE 1.x hetero
 //! LR, guest and host gradients through masked decryption), with the arbiter's decryption done
