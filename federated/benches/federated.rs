@@ -260,9 +260,14 @@ fn run_dataset(
     let (g_train, g_test) = g.split_at(cut).unwrap();
     let (h_train, h_test) = h.split_at(cut).unwrap();
     let mut rows_here = Vec::new();
+    // With FED_LOCAL_STEPS = q > 1, Tessera makes `iters` exchanges of q FedBCD local steps
+    // each; plaintext and the baseline are compared at the same number of updates, iters·q.
+    let iters = env("FED_ITERS", 15);
+    let q = env("FED_LOCAL_STEPS", 1).max(1);
+    let updates = iters * q;
     if rows.is_some() {
         rows_here.push(plaintext(
-            lr,
+            &lr.clone().epochs(updates),
             (&g_train, &h_train),
             (&g_test, &h_test),
             "plaintext (all rows)",
@@ -277,11 +282,6 @@ fn run_dataset(
     };
     let train = (&g_sub, &h_sub);
     let test = (&g_test, &h_test);
-    // With FED_LOCAL_STEPS = q > 1, Tessera makes `iters` exchanges of q FedBCD local steps
-    // each; plaintext and the baseline are compared at the same number of updates, iters·q.
-    let iters = env("FED_ITERS", 15);
-    let q = env("FED_LOCAL_STEPS", 1).max(1);
-    let updates = iters * q;
     rows_here.push(plaintext(&lr.clone().epochs(updates), train, test, "plaintext"));
     let ours_name: &'static str = if q == 1 {
         "tessera"
