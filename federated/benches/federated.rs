@@ -39,6 +39,7 @@ fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+#[derive(Default)]
 struct Row {
     data: &'static str,
     protocol: &'static str,
@@ -104,21 +105,7 @@ fn federated(
     })
     .expect("harness");
     let y = test.0.labels.clone().unwrap_or_default();
-    let mut row = Row {
-        data: "",
-        protocol: name,
-        train_bytes: 0,
-        train_rounds: 0,
-        train_wall: Duration::ZERO,
-        predict_bytes: 0,
-        predict_rounds: 0,
-        predict_wall: Duration::ZERO,
-        acc: 0.0,
-        auc: 0.0,
-        ks: 0.0,
-        roc: vec![],
-        loss: vec![],
-    };
+    let mut row = Row { protocol: name, ..Row::default() };
     let mut setup_bytes = 0;
     for r in runs {
         let (fit, scores, pstats) = r.output.expect("training failed");
@@ -162,21 +149,7 @@ fn boost(
     })
     .expect("harness");
     let y = test.0.labels.clone().unwrap_or_default();
-    let mut row = Row {
-        data: "",
-        protocol: name,
-        train_bytes: 0,
-        train_rounds: 0,
-        train_wall: Duration::ZERO,
-        predict_bytes: 0,
-        predict_rounds: 0,
-        predict_wall: Duration::ZERO,
-        acc: 0.0,
-        auc: 0.0,
-        ks: 0.0,
-        roc: vec![],
-        loss: vec![],
-    };
+    let mut row = Row { protocol: name, ..Row::default() };
     for r in runs {
         let (phases, loss, scores, pstats) = r.output.expect("training failed");
         row.train_bytes += phases.iter().map(|p| p.traffic.bytes_sent).sum::<u64>();
@@ -230,19 +203,13 @@ fn plaintext(
     let y = test.0.labels.clone().unwrap_or_default();
     let bm = metrics::BinaryMetrics::evaluate(&y, &s);
     Row {
-        data: "",
         protocol: name,
-        train_bytes: 0,
-        train_rounds: 0,
         train_wall: wall,
-        predict_bytes: 0,
-        predict_rounds: 0,
-        predict_wall: Duration::ZERO,
         acc: bm.accuracy,
         auc: bm.auc,
         ks: bm.ks,
         roc: metrics::roc_curve(&y, &s),
-        loss: vec![],
+        ..Row::default()
     }
 }
 
@@ -319,19 +286,14 @@ fn run_dataset(
             );
             if its != updates {
                 rows_here.push(Row {
-                    data: "",
                     protocol: "FATE baseline (exact bytes, not run)",
                     train_bytes: exact,
                     train_rounds: 3 * updates as u64 + 1,
-                    train_wall: Duration::ZERO,
                     predict_bytes: r.predict_bytes,
-                    predict_rounds: 0,
-                    predict_wall: Duration::ZERO,
                     acc: f64::NAN,
                     auc: f64::NAN,
                     ks: f64::NAN,
-                    roc: vec![],
-                    loss: vec![],
+                    ..Row::default()
                 });
             }
         }
@@ -384,17 +346,12 @@ fn boost_side_by_side(
     out.push(Row {
         data: label,
         protocol: "SB plaintext",
-        train_bytes: 0,
-        train_rounds: 0,
         train_wall: wall,
-        predict_bytes: 0,
-        predict_rounds: 0,
-        predict_wall: Duration::ZERO,
         acc,
         auc,
         ks,
         roc,
-        loss: vec![],
+        ..Row::default()
     });
     let first = out.len();
     let wanted = std::env::var("FED_SB_PROTOCOLS").unwrap_or_else(|_| "tessera,fate".into());
@@ -548,17 +505,11 @@ fn run_mnist(lr: &HeteroLogisticRegression, rows: usize, out: &mut Vec<Row>) {
         rows_here.push(Row {
             data: "MNIST",
             protocol: name,
-            train_bytes: 0,
-            train_rounds: 0,
             train_wall: wall,
-            predict_bytes: 0,
-            predict_rounds: 0,
-            predict_wall: Duration::ZERO,
             acc: a,
             auc: f64::NAN,
             ks: f64::NAN,
-            roc: vec![],
-            loss: vec![],
+            ..Row::default()
         });
     }
     let bits = lr.predict_bits_kind();
@@ -577,21 +528,8 @@ fn run_mnist(lr: &HeteroLogisticRegression, rows: usize, out: &mut Vec<Row>) {
         Ok::<_, tessera_federated::Error>((fit, ours, base))
     })
     .expect("harness");
-    let mut ours = Row {
-        data: "MNIST",
-        protocol: "tessera",
-        train_bytes: 0,
-        train_rounds: 0,
-        train_wall: Duration::ZERO,
-        predict_bytes: 0,
-        predict_rounds: 0,
-        predict_wall: Duration::ZERO,
-        acc: 0.0,
-        auc: f64::NAN,
-        ks: f64::NAN,
-        roc: vec![],
-        loss: vec![],
-    };
+    let mut ours =
+        Row { data: "MNIST", protocol: "tessera", auc: f64::NAN, ks: f64::NAN, ..Row::default() };
     let (mut base_predict, mut base_acc) = (0, 0.0);
     for r in runs {
         let (fit, (s_ours, p_ours), (s_base, p_base)) = r.output.expect("MNIST training failed");
@@ -641,15 +579,11 @@ fn run_mnist(lr: &HeteroLogisticRegression, rows: usize, out: &mut Vec<Row>) {
         protocol: "FATE baseline (exact bytes, not run)",
         train_bytes: exact,
         train_rounds: 3 * (classes * iters) as u64 * steps_per_epoch + 1,
-        train_wall: Duration::ZERO,
         predict_bytes: base_predict,
-        predict_rounds: 0,
-        predict_wall: Duration::ZERO,
         acc: base_acc,
         auc: f64::NAN,
         ks: f64::NAN,
-        roc: vec![],
-        loss: vec![],
+        ..Row::default()
     });
     out.extend(rows_here);
 }

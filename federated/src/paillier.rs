@@ -106,13 +106,12 @@ pub(crate) fn encrypt_zero(pk: &PaillierPublicKey) -> Result<PaillierCiphertext>
 
 /// `Σ k_i · c_i` for signed scalars, re-randomised: one multi-exponentiation
 /// ([`PaillierPublicKey::linear_combination`]) and one fresh randomiser.
-pub(crate) fn weighted_sum(
+pub(crate) fn weighted_sum<'a>(
     pk: &PaillierPublicKey,
-    terms: impl Iterator<Item = (i64, PaillierCiphertext)>,
+    terms: impl Iterator<Item = (i64, &'a PaillierCiphertext)>,
 ) -> Result<PaillierCiphertext> {
-    let owned: Vec<(i64, PaillierCiphertext)> = terms.collect();
-    let refs: Vec<(i64, &PaillierCiphertext)> = owned.iter().map(|(k, c)| (*k, c)).collect();
-    let sum = pk.linear_combination(&refs)?;
+    let terms: Vec<(i64, &PaillierCiphertext)> = terms.collect();
+    let sum = pk.linear_combination(&terms)?;
     Ok(pk.rerandomise(&sum, &mut ChaCha20Rng::from_entropy()))
 }
 
@@ -150,8 +149,7 @@ mod tests {
         let n = pk.modulus().clone();
         let rows = [vec![3i64, -5, 1 << 40, 0], vec![-7i64, 2, -(1 << 40), 9]];
         let cts = encrypt_all(&pk, &rows.iter().map(|r| pack(r, &n)).collect::<Vec<_>>()).unwrap();
-        let s =
-            weighted_sum(&pk, [(-3i64, cts[0].clone()), (4, cts[1].clone())].into_iter()).unwrap();
+        let s = weighted_sum(&pk, [(-3i64, &cts[0]), (4, &cts[1])].into_iter()).unwrap();
         let got = unpack(&sk.decrypt(&s), &n, 4);
         let want: Vec<i64> = (0..4).map(|j| -3 * rows[0][j] + 4 * rows[1][j]).collect();
         assert_eq!(got, want);

@@ -5,12 +5,12 @@
 use std::ops::Range;
 
 use rand_core::{RngCore, SeedableRng};
-use tessera_fhe::{PaillierPublicKey, PaillierSecretKey};
+use tessera_fhe::{PaillierCiphertext, PaillierPublicKey, PaillierSecretKey};
 use tessera_mpc::{Channel, PartyId};
 
 use super::{ClassWeights, HeteroLogisticRegression, Role, dot, header, keygen, parse_header};
 use crate::paillier::{
-    decode_cts, decrypt_signed, encode_cts, encrypt_all, quantise, signed_to_zn, weighted_sum,
+    decode_cts, decrypt_signed, encode_cts, encrypt_all, quantise, signed_to_zn,
 };
 use crate::stats::{PhaseStats, PhaseTimer};
 use crate::{Error, Result, VerticalDataset};
@@ -118,10 +118,10 @@ fn step(
             .sum();
         let mask = (i128::from(rng.next_u64()) << 36) ^ i128::from(rng.next_u64() >> 28);
         let mask = mask & ((1i128 << MASK_BITS) - 1);
-        let enc = weighted_sum(
-            &setup.peer_pk,
-            batch.clone().zip(&enc_peer).map(|(i, c)| (peer_factor * feature(i, j), c.clone())),
-        )?;
+        // Not re-randomised here: adding the fresh encryption below does that.
+        let terms: Vec<(i64, &PaillierCiphertext)> =
+            batch.clone().zip(&enc_peer).map(|(i, c)| (peer_factor * feature(i, j), c)).collect();
+        let enc = setup.peer_pk.linear_combination(&terms)?;
         let add = setup
             .peer_pk
             .encrypt(&signed_to_zn(plain_part + mask, setup.peer_pk.modulus()), &mut rng)?;

@@ -40,7 +40,7 @@ impl PeerRows {
             .map(|c| {
                 weighted_sum(
                     &self.pk,
-                    batch.clone().zip(q).map(|(i, &qi)| (qi, self.rows[i * self.k + c].clone())),
+                    batch.clone().zip(q).map(|(i, &qi)| (qi, &self.rows[i * self.k + c])),
                 )
             })
             .collect()
@@ -252,14 +252,17 @@ fn host_step(
     let reply = ch.recv(parties.guest)?;
     let ct = own.k * own.pk.ciphertext_len();
     let parts = split(&reply, &vec![ct; weights.len()])?;
-    for ((w, _), part) in weights.iter_mut().zip(parts) {
+    for ((w, _), (part, u_sent)) in weights.iter_mut().zip(parts.into_iter().zip(&u)) {
         let cross = own.open(part, s)?;
         // The first step uses the products sent above; later ones (FedBCD local steps)
         // recompute our own products and keep the cross term.
-        for _ in 0..cfg.local_steps {
+        let mut uk = u_sent.clone();
+        for step in 0..cfg.local_steps {
+            if step > 0 {
+                uk = batch.clone().map(|i| dot(w, data.row(i))).collect();
+            }
             let mut grad = cross.clone();
-            for i in batch.clone() {
-                let ui = dot(w, data.row(i));
+            for (i, &ui) in batch.clone().zip(&uk) {
                 for (g, &x) in grad.iter_mut().zip(data.row(i)) {
                     *g += ui * x;
                 }

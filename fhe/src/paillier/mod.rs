@@ -30,6 +30,7 @@ mod monty;
 
 use std::sync::{Arc, OnceLock};
 
+use crypto_bigint::modular::BoxedMontyForm;
 use num_bigint_dig::{BigUint, ModInverse, RandBigInt, RandPrime};
 use num_integer::Integer;
 use num_traits::{One, Zero};
@@ -205,10 +206,7 @@ impl PaillierPublicKey {
     }
 
     /// A fresh randomiser `h_n^a` with uniform `⌈k/2⌉`-bit `a`, in Montgomery form.
-    fn fresh_randomiser<R: RngCore + CryptoRng>(
-        &self,
-        rng: &mut R,
-    ) -> crypto_bigint::modular::BoxedMontyForm {
+    fn fresh_randomiser<R: RngCore + CryptoRng>(&self, rng: &mut R) -> BoxedMontyForm {
         let bits = self.randomiser_bits();
         let mut a = Zeroizing::new(vec![0u64; bits.div_ceil(64) as usize]);
         a.iter_mut().for_each(|w| *w = rng.next_u64());
