@@ -74,6 +74,26 @@ pub enum Error {
     /// A commitment did not open to the claimed value.
     #[error("commitment opening does not match")]
     CommitmentMismatch,
+    /// A peer's opening in a commit-and-open step did not match its commitment (a cheater, or a
+    /// replay from another session, step or instance).
+    #[error("party {peer}'s opening in step {step} does not match its commitment")]
+    OpeningMismatch {
+        /// The peer whose opening failed.
+        peer: PartyId,
+        /// The protocol step.
+        step: &'static str,
+    },
+    /// A peer sent back this party's own commitment or nonce (a reflection attack).
+    #[error("party {peer} reflected this party's own message in step {step}")]
+    Reflected {
+        /// The reflecting peer.
+        peer: PartyId,
+        /// The protocol step.
+        step: &'static str,
+    },
+    /// An earlier check failed; this object refuses further use.
+    #[error("aborted after an earlier failure; refusing to go on")]
+    Aborted,
     /// The caller asked for something impossible (bad party id, zero parties, ...).
     #[error("misuse: {0}")]
     Misuse(&'static str),

@@ -41,12 +41,14 @@
 #![forbid(unsafe_code)]
 
 pub mod channel;
+pub mod coin;
 pub mod commit;
 mod error;
 pub mod field;
 pub mod harness;
 mod party;
 mod prg;
+mod session;
 pub mod share;
 mod transcript;
 
@@ -55,4 +57,5 @@ pub use error::{Error, Result};
 pub use field::{Field, Fp127, Ring, Z64};
 pub use party::PartyId;
 pub use prg::{Prg, Seed};
+pub use session::SessionId;
 pub use transcript::Transcript;

@@ -8,6 +8,8 @@
 //! Counters include that header ([`FRAME_HEADER_BYTES`]) so in-memory and TCP figures agree byte for
 //! byte.
 
+#[cfg(feature = "test-adversary")]
+pub mod adversary;
 mod counters;
 mod memory;
 mod shaper;
@@ -60,6 +62,12 @@ pub trait Channel: Send {
 
     /// Exact counters of what crossed this party's links so far.
     fn stats(&self) -> ChannelStats;
+
+    /// Marks that the protocol begins `step` (e.g. `"spdz/mac-check/coins"`). Sends nothing:
+    /// transports ignore it, wrappers may use it (tests attack one step exactly; tracing).
+    fn begin_step(&mut self, step: &'static str) {
+        let _ = step;
+    }
 
     /// Every party but this one, in order.
     fn peers(&self) -> Vec<PartyId> {
@@ -128,6 +136,9 @@ macro_rules! forward_channel {
             }
             fn stats(&self) -> ChannelStats {
                 (**self).stats()
+            }
+            fn begin_step(&mut self, step: &'static str) {
+                (**self).begin_step(step)
             }
         }
     )*};

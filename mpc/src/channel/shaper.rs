@@ -104,6 +104,10 @@ impl<C: Channel> Channel for ShapedChannel<C> {
         Ok(framed)
     }
 
+    fn begin_step(&mut self, step: &'static str) {
+        self.inner.begin_step(step);
+    }
+
     fn stats(&self) -> ChannelStats {
         let mut s = self.inner.stats();
         s.bytes_sent -= s.messages_sent * STAMP_BYTES as u64;
