@@ -22,9 +22,13 @@ pub enum Error {
         "broadcast consistency check failed: a party sent different messages to different parties"
     )]
     BroadcastMismatch,
-    /// A commitment in a coin toss or MAC check did not open.
+    /// A commitment in a coin toss or MAC check did not open (a cheater, or a commitment
+    /// replayed from another session, step or instance).
     #[error("commitment in the {0} step does not open")]
     CommitmentMismatch(&'static str),
+    /// A peer sent this party's own commitment back in a coin toss or MAC check.
+    #[error("a peer reflected this party's commitment in the {0} step")]
+    Reflected(&'static str),
     /// MASCOT's check on authenticated inputs (COPEe consistency) failed.
     #[error("MASCOT authentication check failed: a party used inconsistent values in COPEe")]
     AuthenticationCheck,

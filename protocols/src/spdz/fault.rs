@@ -18,6 +18,10 @@ pub enum Fault {
     MascotTripleOffset,
     /// MASCOT: use a different value in one row of COPEe than in the others.
     MascotCopeeInconsistent,
+    /// MASCOT: as Gilboa sender, send wrong corrections for b and b̂ of the first triple of each
+    /// batch, matched to the sacrifice coefficient that a zero sacrifice coin would give (what a
+    /// cheater that fixed the coin by reflection would use): c = a·(b + e), ĉ = a·(b̂ + s·e).
+    MascotMatchedCorrections,
 }
 
 /// Where a session or a preprocessing source keeps its injected fault; always empty unless the

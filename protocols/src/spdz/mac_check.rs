@@ -1,21 +1,34 @@
-//! Coin tossing and the batched MAC check of SPDZ.
+//! The batched MAC check of SPDZ, on coin tosses bound to the session.
 //!
 //! Follows Damgård–Keller–Larraia–Pastro–Scholl–Smart, "Practical covertly secure MPC for dishonest
 //! majority" (ESORICS 2013), §3 protocol MACCheck, as used by MASCOT (Keller–Orsini–Scholl, CCS
 //! 2016, Fig. 10): every value opened since the last check is folded into one random linear
 //! combination with coefficients from a coin toss, each party commits to its share of the MAC
-//! difference σ_i = Σ r_j·m_{i,j} − α_i·Σ r_j·y_j, and the check passes iff Σ σ_i = 0. A party that
-//! altered any opened share or MAC share passes with probability at most 2/p ≈ 2^-126.
+//! difference σ_i = Σ r_j·m_{i,j} − α_i·Σ r_j·y_j, and the check passes iff Σ σ_i = 0.
 //!
-//! The same commitments also carry a hash of every broadcast the party received, so a party that
+//! Soundness rests on the coefficients r_j being unknown to a cheater when it chose its errors
+//! e_j on the opened values: then Σ r_j·e_j ≠ 0 except with probability 1/p, and a nonzero sum
+//! forces the cheater to guess α. The coins come from [`tessera_mpc::coin::Coins`]: every
+//! commitment is bound to session, committer, step and counter, a reflected or replayed one is
+//! refused, and all commitments are in before any opening is sent — so a rushing coalition short
+//! of all parties cannot fix r. A party that altered any opened share or MAC share passes with
+//! probability at most 2/p ≈ 2^-126 per check.
+//!
+//! The σ commitments also carry a hash of every broadcast the party received, so a party that
 //! sent different broadcast messages to different parties (equivocation) is caught here too.
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use tessera_mpc::commit::{self, Commitment, Opening};
-use tessera_mpc::{Channel, Field, Prg, Seed};
+use tessera_mpc::Field;
+use tessera_mpc::coin::Coins;
+use tessera_mpc::{Channel, Seed};
 
 use crate::{Error, Result};
+
+/// Step labels of the online MAC check (targets for attack tests, see `Channel::begin_step`).
+pub(crate) const MAC_CHECK_COINS: &str = "spdz/mac-check/coins";
+/// The step in which parties commit to and open their σ shares.
+pub(crate) const MAC_CHECK_SIGMA: &str = "spdz/mac-check/sigma";
 
 /// Values opened since the last check, with this party's MAC shares of them.
 #[derive(Debug)]
@@ -51,70 +64,39 @@ impl<F: Field> OpenedLog<F> {
     }
 }
 
-/// Commits every party to a message, then opens all: returns each party's message, in party
-/// order. Two rounds. `domain` separates uses.
-pub(crate) fn commit_and_open(
-    ch: &mut dyn Channel,
-    prg: &mut Prg,
-    domain: &'static str,
-    mine: &[u8],
-) -> Result<Vec<Vec<u8>>> {
-    let (c, o) = commit::commit(domain.as_bytes(), mine, prg);
-    ch.broadcast(&c.0)?;
-    let mut commitments = vec![Commitment([0u8; 32]); ch.num_parties()];
-    for peer in ch.peers() {
-        let msg = ch.recv_exact(peer, 32)?;
-        let mut c = [0u8; 32];
-        c.copy_from_slice(&msg);
-        commitments[peer.index()] = Commitment(c);
+/// Maps a failure of the coin layer to this crate's errors, keeping the step's name.
+pub(crate) fn coin_error(e: tessera_mpc::Error) -> Error {
+    match e {
+        tessera_mpc::Error::OpeningMismatch { step, .. } => Error::CommitmentMismatch(step),
+        tessera_mpc::Error::Reflected { step, .. } => Error::Reflected(step),
+        tessera_mpc::Error::Aborted => Error::Aborted,
+        other => Error::Channel(other),
     }
-    let mut opening = o.0.to_vec();
-    opening.extend_from_slice(mine);
-    ch.broadcast(&opening)?;
-    let mut out = vec![Vec::new(); ch.num_parties()];
-    out[ch.party().index()] = mine.to_vec();
-    for peer in ch.peers() {
-        let msg = ch.recv_exact(peer, 16 + mine.len())?;
-        let mut r = [0u8; 16];
-        r.copy_from_slice(&msg[..16]);
-        commit::verify(domain.as_bytes(), &commitments[peer.index()], &msg[16..], &Opening(r))
-            .map_err(|_| Error::CommitmentMismatch(domain))?;
-        out[peer.index()] = msg[16..].to_vec();
-    }
-    Ok(out)
 }
 
-/// A jointly random seed that no coalition short of all parties controls. Two rounds.
-pub(crate) fn coin_toss(ch: &mut dyn Channel, prg: &mut Prg, domain: &'static str) -> Result<Seed> {
-    let mine = prg.next_seed();
-    let all = commit_and_open(ch, prg, domain, &mine.0)?;
-    let mut seed = [0u8; 16];
-    for share in all {
-        for (s, b) in seed.iter_mut().zip(share) {
-            *s ^= b;
-        }
-    }
-    Ok(Seed(seed))
+/// A jointly random seed for `step` (two rounds).
+pub(crate) fn toss(coins: &mut Coins, ch: &mut dyn Channel, step: &'static str) -> Result<Seed> {
+    coins.toss(ch, step).map_err(coin_error)
 }
 
 /// Runs the batched MAC check on everything in `log` and empties it.
 pub(crate) fn mac_check<F: Field>(
     ch: &mut dyn Channel,
-    prg: &mut Prg,
+    coins: &mut Coins,
     alpha_i: F,
     log: &mut OpenedLog<F>,
 ) -> Result<()> {
     let values = std::mem::take(&mut log.values);
     let macs = std::mem::take(&mut log.macs);
     let view: [u8; 32] = std::mem::take(&mut log.broadcasts).finalize().into();
-    let seed = coin_toss(ch, prg, "tessera/spdz/mac-check/coins")?;
-    let r = F::random_vec(&mut Prg::from_seed(&seed), values.len());
+    let seed = toss(coins, ch, MAC_CHECK_COINS)?;
+    let r = F::random_vec(&mut tessera_mpc::Prg::from_seed(&seed), values.len());
     let y: F = tessera_mpc::field::slice::inner_product(&r, &values);
     let m: F = tessera_mpc::field::slice::inner_product(&r, &macs);
     let sigma = m - alpha_i * y;
     let mut mine = F::encode_slice(&[sigma]);
     mine.extend_from_slice(&view);
-    let all = commit_and_open(ch, prg, "tessera/spdz/mac-check/sigma", &mine)?;
+    let all = coins.commit_and_open(ch, MAC_CHECK_SIGMA, &mine).map_err(coin_error)?;
     let mut total = F::ZERO;
     let mut views_agree = true;
     for msg in &all {

@@ -4,9 +4,11 @@
 //! (CRYPTO 2012), §4 (online phase), with the MAC check of DKLPSS (ESORICS 2013) batched over all
 //! values opened since the last check. Secure against a malicious majority: a cheating party
 //! cannot change a result without failing the MAC check except with probability about 2/p, and
-//! no result is released before every value opened so far has been checked.
+//! no result is released before every value opened so far has been checked. The MAC check's
+//! coins are bound to a session id derived from the preprocessing's (see [`super::mac_check`]).
 
-use tessera_mpc::{Channel, Field, PartyId, Prg};
+use tessera_mpc::coin::Coins;
+use tessera_mpc::{Channel, Field, PartyId};
 
 use super::mac_check::{OpenedLog, mac_check};
 use super::prep::Preprocessing;
@@ -15,6 +17,11 @@ use crate::{Error, Result};
 
 /// Opened values are checked automatically once this many await a check, bounding memory.
 const AUTO_CHECK_AFTER: usize = 1 << 22;
+
+/// Step label of an input's masked broadcast (see `Channel::begin_step`).
+pub(crate) const INPUT_STEP: &str = "spdz/input";
+/// Step label of an opening.
+pub(crate) const OPEN_STEP: &str = "spdz/open";
 
 /// One party's side of a SPDZ computation.
 ///
@@ -25,7 +32,7 @@ pub struct Session<'a, F: Field, P: Preprocessing<F>> {
     ch: &'a mut dyn Channel,
     prep: P,
     alpha_i: F,
-    prg: Prg,
+    coins: Coins,
     log: OpenedLog<F>,
     aborted: bool,
     fault: super::fault::FaultSlot,
@@ -35,11 +42,12 @@ impl<'a, F: Field, P: Preprocessing<F>> Session<'a, F, P> {
     /// A session over `ch` that draws its preprocessing from `prep`.
     pub fn new(ch: &'a mut dyn Channel, prep: P) -> Self {
         let alpha_i = prep.mac_key_share();
+        let coins = Coins::new(prep.session().derive(b"tessera/spdz/online", &[]));
         Self {
             ch,
             prep,
             alpha_i,
-            prg: Prg::from_entropy(),
+            coins,
             log: OpenedLog::default(),
             aborted: false,
             fault: Default::default(),
@@ -100,6 +108,7 @@ impl<'a, F: Field, P: Preprocessing<F>> Session<'a, F, P> {
             return Err(Error::Misuse(format!("no party {owner}")));
         }
         let masks = self.prep.input_masks(self.ch, owner, n)?;
+        self.ch.begin_step(INPUT_STEP);
         let eps = if owner == self.party() {
             let (values, r) = match (values, masks.clear.as_ref()) {
                 (Some(v), Some(r)) if v.len() == n && r.len() == n => (v, r),
@@ -145,6 +154,7 @@ impl<'a, F: Field, P: Preprocessing<F>> Session<'a, F, P> {
     }
 
     fn open_inner(&mut self, x: &Shared<F>) -> Result<Vec<F>> {
+        self.ch.begin_step(OPEN_STEP);
         let mut mine = x.value.clone();
         if let (true, Some(v)) = (self.faulty(super::Fault::OpenShareOffset), mine.first_mut()) {
             *v += F::ONE;
@@ -161,7 +171,7 @@ impl<'a, F: Field, P: Preprocessing<F>> Session<'a, F, P> {
         }
         self.log.record(&total, &macs);
         if self.log.pending() > AUTO_CHECK_AFTER {
-            mac_check(self.ch, &mut self.prg, self.alpha_i, &mut self.log)?;
+            mac_check(self.ch, &mut self.coins, self.alpha_i, &mut self.log)?;
         }
         Ok(total)
     }
@@ -169,7 +179,7 @@ impl<'a, F: Field, P: Preprocessing<F>> Session<'a, F, P> {
     /// Checks every value opened so far; aborts the session if any was tampered with.
     pub fn check(&mut self) -> Result<()> {
         self.guard()?;
-        let r = mac_check(self.ch, &mut self.prg, self.alpha_i, &mut self.log);
+        let r = mac_check(self.ch, &mut self.coins, self.alpha_i, &mut self.log);
         self.watch(r)
     }
 

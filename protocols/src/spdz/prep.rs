@@ -5,7 +5,7 @@
 //! material with OT-based MASCOT, and the test-only [`insecure_dealer`] derives it from a seed
 //! every party knows (so the online phase can be tested and benchmarked on its own).
 
-use tessera_mpc::{Channel, Field, PartyId};
+use tessera_mpc::{Channel, Field, PartyId, SessionId};
 
 use super::Shared;
 use crate::Result;
@@ -35,6 +35,10 @@ pub trait Preprocessing<F: Field> {
     /// This party's share α_i of the global MAC key.
     fn mac_key_share(&self) -> F;
 
+    /// The session this material was made in. The online phase binds its coin tosses to an id
+    /// derived from it, so they cannot be replayed from another session.
+    fn session(&self) -> SessionId;
+
     /// `n` multiplication triples.
     fn triples(&mut self, ch: &mut dyn Channel, n: usize) -> Result<Triples<F>>;
 
@@ -56,9 +60,11 @@ pub mod insecure_dealer {
     //! Every party expands the same seed into the full sharing of the MAC key and of all triples,
     //! masks and bits, and keeps its own share. Anyone with the seed knows every secret, so this
     //! protects nothing; it exists so the online phase can be tested and benchmarked apart from
-    //! MASCOT (as MP-SPDZ's "fake" offline phase does).
+    //! MASCOT (as MP-SPDZ's "fake" offline phase does). Its session id is derived from the seed,
+    //! so two dealer sessions with one seed share an id (and could replay each other).
 
-    use tessera_mpc::{Channel, Field, PartyId, Prg, Seed};
+    use sha2::{Digest, Sha256};
+    use tessera_mpc::{Channel, Field, PartyId, Prg, Seed, SessionId};
 
     use super::{InputMasks, Preprocessing, Triples};
     use crate::Result;
@@ -70,6 +76,7 @@ pub mod insecure_dealer {
         n: usize,
         prg: Prg,
         alpha: Vec<F>,
+        session: SessionId,
     }
 
     impl<F: Field> InsecureDealer<F> {
@@ -77,7 +84,11 @@ pub mod insecure_dealer {
         pub fn new(seed: &Seed, me: PartyId, n: usize) -> Self {
             let mut prg = Prg::from_seed(seed);
             let alpha = F::random_vec(&mut prg, n);
-            Self { me: me.index(), n, prg, alpha }
+            let mut h = Sha256::new();
+            h.update(b"tessera/insecure-dealer/session/v1");
+            h.update(seed.0);
+            let session = SessionId::from_bytes(h.finalize().into());
+            Self { me: me.index(), n, prg, alpha, session }
         }
 
         /// Shares of `values` for every party; returns this party's.
@@ -104,6 +115,10 @@ pub mod insecure_dealer {
     impl<F: Field> Preprocessing<F> for InsecureDealer<F> {
         fn mac_key_share(&self) -> F {
             self.alpha[self.me]
+        }
+
+        fn session(&self) -> SessionId {
+            self.session
         }
 
         fn triples(&mut self, _ch: &mut dyn Channel, n: usize) -> Result<Triples<F>> {

@@ -81,6 +81,9 @@ impl CotReceiver {
     }
 }
 
+/// Step label of the Gilboa multiplications (see `Channel::begin_step`).
+pub(crate) const GILBOA_STEP: &str = "mascot/gilboa";
+
 /// OTs hashed and corrected per message, bounding working memory to a few MiB per batch.
 const CHUNK_OTS: usize = 1 << 13;
 
@@ -106,6 +109,9 @@ fn expand_into<F: Field>(
 
 /// The sender's side: `a` holds one group of `width` field elements per receiver scalar.
 /// Returns this party's shares of the products (same layout as `a`).
+///
+/// `wrong` (tests of a cheating sender only; `None` otherwise) is added to every correction of
+/// the first group, so the receiver's first products come out as x·(g + wrong).
 pub(crate) fn multiply_send<F: Field>(
     ch: &mut dyn Channel,
     peer: PartyId,
@@ -113,7 +119,9 @@ pub(crate) fn multiply_send<F: Field>(
     tweak: &mut u128,
     a: &[F],
     width: usize,
+    wrong: Option<&[F]>,
 ) -> Result<Vec<F>> {
+    ch.begin_step(GILBOA_STEP);
     let k = F::MODULUS_BITS as usize;
     let products = a.len() / width;
     let (q, delta) = cot.correlated(ch, products * k)?;
@@ -134,7 +142,10 @@ pub(crate) fn multiply_send<F: Field>(
             for l in (0..k).rev() {
                 let at = (p * k + l) * width;
                 for j in 0..width {
-                    let d = m0[at + j] - m1[at + j] + group[j];
+                    let mut d = m0[at + j] - m1[at + j] + group[j];
+                    if let (0, Some(w)) = (first + p, wrong) {
+                        d += w.get(j).copied().unwrap_or(F::ZERO);
+                    }
                     d.write_le(&mut msg[(at + j) * F::BYTES..(at + j + 1) * F::BYTES]);
                     share[j] = share[j] + share[j] + m0[at + j];
                 }
@@ -156,6 +167,7 @@ pub(crate) fn multiply_receive<F: Field>(
     b: &[F],
     width: usize,
 ) -> Result<Vec<F>> {
+    ch.begin_step(GILBOA_STEP);
     let k = F::MODULUS_BITS as usize;
     let choices: Vec<bool> =
         b.iter().flat_map(|x| (0..k).map(move |l| (x.to_u128() >> l) & 1 == 1)).collect();

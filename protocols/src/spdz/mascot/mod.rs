@@ -18,25 +18,44 @@
 //!
 //! Everything opened here goes through the batched MAC check before the material is released.
 //! Work is done in batches whose size bounds memory.
+//!
+//! Every coin toss above (authentication check, combining, sacrifice, and the MAC checks) runs on
+//! [`tessera_mpc::coin::Coins`] bound to a session id that the parties agree on at setup from
+//! fresh nonces ([`SessionId::agree`]), to the committer, the step and a counter: a rushing party
+//! can neither reflect the honest commitments back nor replay old ones, so the coefficients the
+//! checks' soundness rests on stay unpredictable to any coalition short of all parties. The base
+//! OTs and OT extensions are bound to ids derived from the same session per pair and direction.
+//! After any failed check or protocol error the object is locked: every later call returns
+//! [`Error::Aborted`], so a selective-failure prober gets no second try with the same Δ and α.
 
 pub(crate) mod copee;
 pub(crate) mod gilboa;
 
 use std::collections::VecDeque;
 
+use tessera_mpc::coin::Coins;
 use tessera_mpc::field::slice;
-use tessera_mpc::{Channel, Field, PartyId, Prg};
+use tessera_mpc::{Channel, Field, PartyId, Prg, SessionId};
 
 use self::copee::{CopeeReceiver, CopeeSender};
 pub use self::gilboa::OtExtension;
 use self::gilboa::{CotReceiver, CotSender, multiply_receive, multiply_send};
 use super::Shared;
-use super::mac_check::{OpenedLog, coin_toss, mac_check};
+use super::mac_check::{OpenedLog, coin_error, mac_check, toss};
 use super::prep::{InputMasks, Preprocessing, Triples};
 use crate::{Error, Result};
 
 /// Candidate triples combined into one (MASCOT's τ).
 const TAU: usize = 3;
+
+/// Step labels of MASCOT's coin tosses (targets for attack tests, see `Channel::begin_step`).
+pub(crate) const AUTH_CHECK_COINS: &str = "mascot/auth-check/coins";
+/// The coins that combine the τ candidate triples.
+pub(crate) const COMBINE_COINS: &str = "mascot/combine/coins";
+/// The coins of the sacrifice.
+pub(crate) const SACRIFICE_COINS: &str = "mascot/sacrifice/coins";
+/// Openings inside MASCOT's checks.
+pub(crate) const OPEN_STEP: &str = "mascot/open";
 
 /// First hash tweak of the Gilboa outputs: bit 127 set keeps them apart from the tweaks the OT
 /// extension objects use for their own random and chosen OTs (0, 1, 2, …).
@@ -107,6 +126,9 @@ pub struct Mascot<F: Field> {
     n: usize,
     alpha: F,
     prg: Prg,
+    session: SessionId,
+    coins: Coins,
+    aborted: bool,
     peers: Vec<Option<PeerLinks<F>>>,
     config: MascotConfig,
     triples: VecDeque<(F, F, F, F, F, F)>,
@@ -117,14 +139,16 @@ pub struct Mascot<F: Field> {
 }
 
 impl<F: Field> Mascot<F> {
-    /// Runs the one-time setup with every peer: a fresh MAC key share, base OTs for COPEe in both
-    /// directions, and OT-extension setup in both directions.
+    /// Runs the one-time setup with every peer: a fresh session id (one round of nonces), a
+    /// fresh MAC key share, base OTs for COPEe in both directions, and OT-extension setup in
+    /// both directions.
     pub fn setup(ch: &mut dyn Channel, config: MascotConfig) -> Result<Self> {
         if config.batch == 0 {
             return Err(Error::Misuse("MASCOT batch size must be positive".into()));
         }
         let me = ch.party();
         let n = ch.num_parties();
+        let sid = SessionId::agree(ch, b"tessera/mascot").map_err(coin_error)?;
         let mut prg = Prg::from_entropy();
         let alpha = F::random(&mut prg);
         let mut copee_send: Vec<Option<CopeeSender<F>>> = (0..n).map(|_| None).collect();
@@ -133,14 +157,23 @@ impl<F: Field> Mascot<F> {
         let mut cot_recv: Vec<Option<CotReceiver>> = (0..n).map(|_| None).collect();
         for (peer, role) in schedule(me, n) {
             let i = peer.index();
+            // Ids per pair and direction: [value owner / OT sender, key holder / OT receiver].
+            let (sender, receiver) = match role {
+                Role::Sender => (me, peer),
+                Role::Receiver => (peer, me),
+            };
+            let copee_sid = sid.derive(b"tessera/mascot/copee", &[sender, receiver]);
+            let cot_sid = sid.derive(b"tessera/mascot/cot", &[sender, receiver]);
             match role {
                 Role::Sender => {
-                    copee_send[i] = Some(CopeeSender::setup(ch, peer, &mut prg)?);
-                    cot_send[i] = Some(CotSender::setup(ch, peer, config.ot, &mut prg)?);
+                    copee_send[i] = Some(CopeeSender::setup(ch, peer, &copee_sid, &mut prg)?);
+                    cot_send[i] = Some(CotSender::setup(ch, peer, config.ot, &cot_sid, &mut prg)?);
                 }
                 Role::Receiver => {
-                    copee_recv[i] = Some(CopeeReceiver::setup(ch, peer, alpha, &mut prg)?);
-                    cot_recv[i] = Some(CotReceiver::setup(ch, peer, config.ot, &mut prg)?);
+                    copee_recv[i] =
+                        Some(CopeeReceiver::setup(ch, peer, alpha, &copee_sid, &mut prg)?);
+                    cot_recv[i] =
+                        Some(CotReceiver::setup(ch, peer, config.ot, &cot_sid, &mut prg)?);
                 }
             }
         }
@@ -167,6 +200,9 @@ impl<F: Field> Mascot<F> {
             n,
             alpha,
             prg,
+            session: sid,
+            coins: Coins::new(sid.derive(b"tessera/mascot/checks", &[])),
+            aborted: false,
             peers,
             config,
             triples: VecDeque::new(),
@@ -190,6 +226,25 @@ impl<F: Field> Mascot<F> {
     /// What has been produced so far.
     pub fn stats(&self) -> MascotStats {
         self.stats
+    }
+
+    /// Whether an earlier failure locked this object (every call then returns
+    /// [`Error::Aborted`]).
+    pub fn is_aborted(&self) -> bool {
+        self.aborted
+    }
+
+    /// Runs `f` unless locked, and locks on any error: a failed check means a peer cheated,
+    /// and a protocol error leaves the parties' streams out of step.
+    fn guarded<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        if self.aborted {
+            return Err(Error::Aborted);
+        }
+        let r = f(self);
+        if r.is_err() {
+            self.aborted = true;
+        }
+        r
     }
 
     fn links(&mut self, peer: PartyId) -> Result<&mut PeerLinks<F>> {
@@ -242,7 +297,7 @@ impl<F: Field> Mascot<F> {
             }
         }
         // Check: open Σ_owners (Σ_j s_j·[x_j] + [x_extra]) and MAC-check it.
-        let seed = coin_toss(ch, &mut self.prg, "tessera/mascot/auth-check/coins")?;
+        let seed = toss(&mut self.coins, ch, AUTH_CHECK_COINS)?;
         let mut coeffs = F::random_vec(&mut Prg::from_seed(&seed), count);
         coeffs.push(F::ONE);
         let mut combo = Shared::from_parts(vec![F::ZERO], vec![F::ZERO]);
@@ -251,7 +306,7 @@ impl<F: Field> Mascot<F> {
         }
         let mut log = OpenedLog::default();
         open_into(ch, &combo, &mut log)?;
-        mac_check(ch, &mut self.prg, self.alpha, &mut log).map_err(|e| match e {
+        mac_check(ch, &mut self.coins, self.alpha, &mut log).map_err(|e| match e {
             Error::MacCheck => Error::AuthenticationCheck,
             other => other,
         })?;
@@ -267,6 +322,7 @@ impl<F: Field> Mascot<F> {
         let groups: Vec<F> = (0..m * TAU).flat_map(|i| [b[i / TAU], bh[i / TAU]]).collect();
         // cross[2i], cross[2i+1]: shares of a_i·b and a_i·b̂ summed over all pairs.
         let mut cross = vec![F::ZERO; 2 * m * TAU];
+        let wrong = self.matched_correction_error(m);
         for (peer, role) in schedule(self.me, self.n) {
             let links = self.links(peer)?;
             let shares = match role {
@@ -277,6 +333,7 @@ impl<F: Field> Mascot<F> {
                     &mut links.cot_send_tweak,
                     &groups,
                     2,
+                    wrong.as_deref(),
                 )?,
                 Role::Receiver => multiply_receive(
                     ch,
@@ -291,7 +348,7 @@ impl<F: Field> Mascot<F> {
         }
         let offset = if self.faulty(super::Fault::MascotTripleOffset) { F::ONE } else { F::ZERO };
         // Combine the τ candidates with public random coefficients.
-        let seed = coin_toss(ch, &mut self.prg, "tessera/mascot/combine/coins")?;
+        let seed = toss(&mut self.coins, ch, COMBINE_COINS)?;
         let r = F::random_vec(&mut Prg::from_seed(&seed), m * TAU);
         let mut own = vec![F::ZERO; 5 * m];
         for p in 0..m {
@@ -316,14 +373,14 @@ impl<F: Field> Mascot<F> {
         let [ta, tb, tc, tbh, tch] = [0, 1, 2, 3, 4].map(|k| all.slice(k * m..(k + 1) * m));
         let (ta, tb, tc, tbh, tch) = (ta?, tb?, tc?, tbh?, tch?);
         // Sacrifice (a, b̂, ĉ) to check (a, b, c).
-        let seed = coin_toss(ch, &mut self.prg, "tessera/mascot/sacrifice/coins")?;
+        let seed = toss(&mut self.coins, ch, SACRIFICE_COINS)?;
         let s = F::random_vec(&mut Prg::from_seed(&seed), m);
         let mut log = OpenedLog::default();
         let rho_sh = tb.mul_public(&s)?.sub(&tbh)?;
         let rho = open_into(ch, &rho_sh, &mut log)?;
         let z_sh = tc.mul_public(&s)?.sub(&tch)?.sub(&ta.mul_public(&rho)?)?;
         let z = open_into(ch, &z_sh, &mut log)?;
-        mac_check(ch, &mut self.prg, self.alpha, &mut log)?;
+        mac_check(ch, &mut self.coins, self.alpha, &mut log)?;
         if z.iter().any(|v| *v != F::ZERO) {
             return Err(Error::Sacrifice);
         }
@@ -339,6 +396,18 @@ impl<F: Field> Mascot<F> {
         }
         self.stats.triples += m as u64;
         Ok(())
+    }
+
+    /// With [`super::Fault::MascotMatchedCorrections`]: errors (e, s·e) for the Gilboa
+    /// corrections of (b, b̂) of the first triple, every bit, where s is the sacrifice
+    /// coefficient a cheater would know if it could fix the sacrifice coin to zero. The triple
+    /// then has c = a·(b + e) and ĉ = a·(b̂ + s·e), which passes a sacrifice with that s.
+    fn matched_correction_error(&self, m: usize) -> Option<Vec<F>> {
+        if !self.faulty(super::Fault::MascotMatchedCorrections) {
+            return None;
+        }
+        let s0 = F::random_vec(&mut Prg::from_seed(&tessera_mpc::Seed([0; 16])), m)[0];
+        Some(vec![F::ONE, s0])
     }
 
     fn take_triples(&mut self, ch: &mut dyn Channel, n: usize) -> Result<Triples<F>> {
@@ -384,7 +453,7 @@ impl<F: Field> Mascot<F> {
         let sq = t2.c.add(&t2.b.mul_public(d)?)?.add(&t2.a.mul_public(e)?)?;
         let sq = sq.add_public(&prod, self.alpha, first)?;
         let squares = open_into(ch, &sq, &mut log)?;
-        mac_check(ch, &mut self.prg, self.alpha, &mut log)?;
+        mac_check(ch, &mut self.coins, self.alpha, &mut log)?;
         let two_inv = F::from_u64(2)
             .inverse()
             .ok_or_else(|| Error::Misuse("field of characteristic 2".into()))?;
@@ -409,6 +478,7 @@ pub(crate) fn open_into<F: Field>(
     x: &Shared<F>,
     log: &mut OpenedLog<F>,
 ) -> Result<Vec<F>> {
+    ch.begin_step(OPEN_STEP);
     ch.broadcast(&F::encode_slice(&x.value))?;
     let mut total = x.value.clone();
     for peer in ch.peers() {
@@ -424,8 +494,12 @@ impl<F: Field> Preprocessing<F> for Mascot<F> {
         self.alpha
     }
 
+    fn session(&self) -> SessionId {
+        self.session
+    }
+
     fn triples(&mut self, ch: &mut dyn Channel, n: usize) -> Result<Triples<F>> {
-        self.take_triples(ch, n)
+        self.guarded(|m| m.take_triples(ch, n))
     }
 
     fn input_masks(
@@ -437,6 +511,21 @@ impl<F: Field> Preprocessing<F> for Mascot<F> {
         if owner.index() >= self.n {
             return Err(Error::Misuse(format!("no party {owner}")));
         }
+        self.guarded(|m| m.take_masks(ch, owner, n))
+    }
+
+    fn bits(&mut self, ch: &mut dyn Channel, n: usize) -> Result<Shared<F>> {
+        self.guarded(|m| m.take_bits(ch, n))
+    }
+}
+
+impl<F: Field> Mascot<F> {
+    fn take_masks(
+        &mut self,
+        ch: &mut dyn Channel,
+        owner: PartyId,
+        n: usize,
+    ) -> Result<InputMasks<F>> {
         while self.masks[owner.index()].len() < n {
             let need = n - self.masks[owner.index()].len();
             let m = self.config.batch.max(need).min(self.config.batch * 4);
@@ -455,7 +544,7 @@ impl<F: Field> Preprocessing<F> for Mascot<F> {
         Ok(InputMasks { shares, clear })
     }
 
-    fn bits(&mut self, ch: &mut dyn Channel, n: usize) -> Result<Shared<F>> {
+    fn take_bits(&mut self, ch: &mut dyn Channel, n: usize) -> Result<Shared<F>> {
         while self.bits.len() < n {
             let m = self.config.batch.max(n - self.bits.len()).min(self.config.batch * 4);
             self.make_bits(ch, m)?;
