@@ -83,7 +83,12 @@ impl Coins {
         Ok(Seed(seed))
     }
 
-    fn run(&mut self, ch: &mut dyn Channel, step: &'static str, mine: &[u8]) -> Result<Vec<Vec<u8>>> {
+    fn run(
+        &mut self,
+        ch: &mut dyn Channel,
+        step: &'static str,
+        mine: &[u8],
+    ) -> Result<Vec<Vec<u8>>> {
         ch.begin_step(step);
         let counter = self.counter;
         self.counter += 1;

@@ -226,7 +226,8 @@ impl<C: Channel> Channel for Adversary<C> {
     }
 
     fn recv(&mut self, from: PartyId) -> Result<Vec<u8>> {
-        let link = self.links.get_mut(from.index()).ok_or(Error::Misuse("party id out of range"))?;
+        let link =
+            self.links.get_mut(from.index()).ok_or(Error::Misuse("party id out of range"))?;
         let msg = match link.inbox.pop_front() {
             Some(m) => m,
             None => {
