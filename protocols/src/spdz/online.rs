@@ -2,10 +2,17 @@
 //!
 //! Damgård–Pastro–Smart–Zakarias, "Multiparty computation from somewhat homomorphic encryption"
 //! (CRYPTO 2012), §4 (online phase), with the MAC check of DKLPSS (ESORICS 2013) batched over all
-//! values opened since the last check. Secure against a malicious majority: a cheating party
-//! cannot change a result without failing the MAC check except with probability about 2/p, and
-//! no result is released before every value opened so far has been checked. The MAC check's
-//! coins are bound to a session id derived from the preprocessing's (see [`super::mac_check`]).
+//! values opened since the last check.
+//!
+//! Security: malicious, dishonest majority, **with abort**. A coalition of up to n − 1 parties
+//! cannot make an honest party accept a wrong result except with probability about 2/p ≈ 2^-126
+//! per check, *given* that the check's coefficients are unpredictable when the errors are chosen:
+//! the coins are tossed with [`tessera_mpc::coin::Coins`], bound to a session id derived from the
+//! preprocessing's, to the committer, the step and a counter, so reflecting or replaying
+//! commitments is refused (see [`super::mac_check`]). What a cheater can still do: make every
+//! honest party abort at any point (no guaranteed output), and learn an output before the honest
+//! parties learn that the check of it failed (no fairness) — as in every SPDZ-family protocol.
+//! No result is released by [`Session::output`] before every value opened so far is checked.
 
 use tessera_mpc::coin::Coins;
 use tessera_mpc::{Channel, Field, PartyId};
