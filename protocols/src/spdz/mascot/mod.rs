@@ -25,7 +25,7 @@ pub(crate) mod gilboa;
 use std::collections::VecDeque;
 
 use tessera_mpc::field::slice;
-use tessera_mpc::{Channel, Field, PartyId, Prg};
+use tessera_mpc::{Channel, Field, PartyId, Prg, SessionId};
 
 use self::copee::{CopeeReceiver, CopeeSender};
 pub use self::gilboa::OtExtension;
@@ -123,6 +123,7 @@ impl<F: Field> Mascot<F> {
         if config.batch == 0 {
             return Err(Error::Misuse("MASCOT batch size must be positive".into()));
         }
+        let sid = SessionId::agree(ch, b"tessera/mascot")?;
         let me = ch.party();
         let n = ch.num_parties();
         let mut prg = Prg::from_entropy();
@@ -135,12 +136,17 @@ impl<F: Field> Mascot<F> {
             let i = peer.index();
             match role {
                 Role::Sender => {
-                    copee_send[i] = Some(CopeeSender::setup(ch, peer, &mut prg)?);
-                    cot_send[i] = Some(CotSender::setup(ch, peer, config.ot, &mut prg)?);
+                    // Ids name the direction as [sender, receiver] of each sub-protocol.
+                    let copee = sid.derive(b"copee", &[me, peer]);
+                    let cot = sid.derive(b"cot", &[me, peer]);
+                    copee_send[i] = Some(CopeeSender::setup(ch, peer, &copee, &mut prg)?);
+                    cot_send[i] = Some(CotSender::setup(ch, peer, config.ot, &cot, &mut prg)?);
                 }
                 Role::Receiver => {
-                    copee_recv[i] = Some(CopeeReceiver::setup(ch, peer, alpha, &mut prg)?);
-                    cot_recv[i] = Some(CotReceiver::setup(ch, peer, config.ot, &mut prg)?);
+                    let copee = sid.derive(b"copee", &[peer, me]);
+                    let cot = sid.derive(b"cot", &[peer, me]);
+                    copee_recv[i] = Some(CopeeReceiver::setup(ch, peer, alpha, &copee, &mut prg)?);
+                    cot_recv[i] = Some(CotReceiver::setup(ch, peer, config.ot, &cot, &mut prg)?);
                 }
             }
         }
