@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tessera_mpc::harness::{Transport, run_parties};
-use tessera_mpc::{Channel, ChannelConfig, PartyId, Prg};
+use tessera_mpc::{Channel, ChannelConfig, PartyId, Prg, SessionId};
 use tessera_ot::{Result, base, kos, softspoken};
 
 #[derive(Clone, Copy, Debug)]
@@ -40,14 +40,17 @@ fn party(ch: &mut dyn Channel, v: Variant, n: usize, iters: u64) -> Result<(Dura
     let sender = ch.party() == PartyId(0);
     let peer = if sender { PartyId(1) } else { PartyId(0) };
     let choices: Vec<bool> = (0..n).map(|_| prg.next_bool()).collect();
+    let sid = SessionId::agree(ch, b"tessera/ot/bench")?;
     if let Variant::Base = v {
         let before = ch.stats().bytes_sent;
         let start = Instant::now();
-        for _ in 0..iters {
+        for i in 0..iters {
+            // One derived id per batch: the caller keeps base-OT sessions distinct.
+            let batch = sid.derive(&i.to_le_bytes(), &[]);
             if sender {
-                base::send(ch, peer, 128, &mut prg)?;
+                base::send(ch, peer, 128, &batch, &mut prg)?;
             } else {
-                base::receive(ch, peer, &choices[..128], &mut prg)?;
+                base::receive(ch, peer, &choices[..128], &batch, &mut prg)?;
             }
         }
         return Ok((start.elapsed(), ch.stats().bytes_sent - before));
@@ -60,16 +63,16 @@ fn party(ch: &mut dyn Channel, v: Variant, n: usize, iters: u64) -> Result<(Dura
     }
     let mut side = match (v, sender) {
         (Variant::Kos { .. }, true) => {
-            Side::KosS(Box::new(kos::Sender::setup(ch, peer, &mut prg)?))
+            Side::KosS(Box::new(kos::Sender::setup(ch, peer, &sid, &mut prg)?))
         }
         (Variant::Kos { .. }, false) => {
-            Side::KosR(Box::new(kos::Receiver::setup(ch, peer, &mut prg)?))
+            Side::KosR(Box::new(kos::Receiver::setup(ch, peer, &sid, &mut prg)?))
         }
         (Variant::SoftSpoken { k, .. }, true) => {
-            Side::SsS(Box::new(softspoken::Sender::setup(ch, peer, k, &mut prg)?))
+            Side::SsS(Box::new(softspoken::Sender::setup(ch, peer, k, &sid, &mut prg)?))
         }
         (Variant::SoftSpoken { k, .. }, false) => {
-            Side::SsR(Box::new(softspoken::Receiver::setup(ch, peer, k, &mut prg)?))
+            Side::SsR(Box::new(softspoken::Receiver::setup(ch, peer, k, &sid, &mut prg)?))
         }
         (Variant::Base, _) => unreachable!(),
     };

@@ -15,7 +15,8 @@ pub enum Error {
     /// choice bits, so it tried to learn bits of the sender's global Δ. Abort the session.
     #[error("OT extension consistency check failed: the receiver sent inconsistent rows")]
     ConsistencyCheck,
-    /// The receiver's commitment to its share of the check's challenge seed did not open.
+    /// The receiver's commitment to its share of the check's challenge seed did not open (a
+    /// cheater, or a commitment replayed from another session, direction or call).
     #[error("the receiver's challenge commitment does not open")]
     CommitmentMismatch,
     /// A base-OT message holds a byte string that is not a canonical Ristretto255 point, or the
@@ -33,6 +34,12 @@ pub enum Error {
         /// The received length in bytes.
         got: usize,
     },
+    /// An earlier call on this extension object failed (a failed check, a commitment that did
+    /// not open, a malformed message or a broken channel), so it refuses every later call. A
+    /// failed check may already have told a cheating receiver a bit of Δ; a retry would tell it
+    /// another, and after a channel error the two parties' streams are out of step.
+    #[error("OT extension aborted after an earlier failure; set up a new session")]
+    Aborted,
     /// The caller asked for something impossible (an unsupported parameter, mismatched lengths).
     #[error("misuse: {0}")]
     Misuse(&'static str),

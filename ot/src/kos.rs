@@ -11,22 +11,30 @@
 //! (module `ext`).
 //!
 //! Security: malicious sender and receiver, κ = 128 computational, σ = 64 statistical for the
-//! check (KOS15, Theorem 1), given maliciously secure base OTs. Communication: 128 bits per OT
-//! (plus 256 bits per OT for chosen messages), plus 256 padding rows and 112 bytes
-//! per call.
+//! check (KOS15, Theorem 1), given maliciously secure base OTs. The check does not stop a
+//! malicious receiver from *trying* to learn Δ: a row whose choice bits differ in t columns
+//! passes exactly when it guesses those t bits of Δ, so it learns t bits with probability 2^-t
+//! of not being caught and must still guess the other 128 − t (KOS15, §3, proof of Theorem 1:
+//! the combined cost stays 2^-128). That bound needs a single try per Δ: after a failed check the
+//! objects are locked ([`crate::Error::Aborted`]), and a new Δ needs a new setup. Everything is
+//! bound to the caller's `session` (base OTs, the check's commitment and challenge; module
+//! `ext`). Communication: 128 bits per OT (plus 256 bits per OT for chosen messages), plus 256
+//! padding rows and 112 bytes per call.
 //!
 //! ```
-//! use tessera_mpc::{Channel, PartyId, Prg, harness};
+//! use tessera_mpc::{Channel, PartyId, Prg, SessionId, harness};
 //! use tessera_ot::kos;
 //!
 //! let runs = harness::run_in_memory(2, |ch: &mut dyn Channel| -> tessera_ot::Result<_> {
 //!     let mut prg = Prg::from_entropy();
+//!     // A fresh id both parties agree on (or one the caller made unique).
+//!     let session = SessionId::agree(ch, b"example")?;
 //!     if ch.party() == PartyId(0) {
-//!         let mut s = kos::Sender::setup(ch, PartyId(1), &mut prg)?;
+//!         let mut s = kos::Sender::setup(ch, PartyId(1), &session, &mut prg)?;
 //!         let q = s.correlated(ch, 1000)?;
 //!         Ok((q, s.delta()))
 //!     } else {
-//!         let mut r = kos::Receiver::setup(ch, PartyId(0), &mut prg)?;
+//!         let mut r = kos::Receiver::setup(ch, PartyId(0), &session, &mut prg)?;
 //!         let choices: Vec<bool> = (0..1000).map(|i| i % 3 == 0).collect();
 //!         Ok((r.correlated(ch, &choices)?, 0))
 //!     }
@@ -38,7 +46,7 @@
 //! }
 //! ```
 
-use tessera_mpc::{Channel, PartyId, Prg};
+use tessera_mpc::{Channel, PartyId, Prg, SessionId};
 use zeroize::Zeroize;
 
 use crate::base;
@@ -117,26 +125,47 @@ impl ReceiverCore for KosReceiverCore {
 
 public_api!(KosSenderCore, KosReceiverCore);
 
+/// The protocol's id for the extension from `sender` to `receiver`: the base OTs and the checks
+/// derive theirs from it.
+fn protocol_id(session: &SessionId, sender: PartyId, receiver: PartyId) -> SessionId {
+    session.derive(b"tessera/ot/kos", &[sender, receiver])
+}
+
 impl Sender {
-    /// Runs the 128 base OTs with `peer` (as base-OT receiver, choosing a fresh random Δ).
-    pub fn setup<C: Channel + ?Sized>(ch: &mut C, peer: PartyId, prg: &mut Prg) -> Result<Self> {
+    /// Runs the 128 base OTs with `peer` (as base-OT receiver, choosing a fresh random Δ), bound
+    /// to `session`. The receiver must pass the same `session`.
+    pub fn setup<C: Channel + ?Sized>(
+        ch: &mut C,
+        peer: PartyId,
+        session: &SessionId,
+        prg: &mut Prg,
+    ) -> Result<Self> {
+        let me = ch.party();
+        let sid = protocol_id(session, me, peer);
         let delta = prg.next_u128();
         let choices: Vec<bool> = (0..KAPPA).map(|j| (delta >> j) & 1 == 1).collect();
-        let keys = base::receive(ch, peer, &choices, prg)?;
+        let keys = base::receive(ch, peer, &choices, &sid, prg)?;
         let columns = keys.into_iter().map(AesCtr::new).collect();
         let core = KosSenderCore { delta, columns };
-        Ok(Self { inner: ExtSender::new(core, peer, Prg::from_seed(&prg.next_seed())) })
+        Ok(Self { inner: ExtSender::new(core, me, peer, &sid, Prg::from_seed(&prg.next_seed())) })
     }
 }
 
 impl Receiver {
-    /// Runs the 128 base OTs with `peer` (as base-OT sender).
-    pub fn setup<C: Channel + ?Sized>(ch: &mut C, peer: PartyId, prg: &mut Prg) -> Result<Self> {
-        let keys = base::send(ch, peer, KAPPA, prg)?;
+    /// Runs the 128 base OTs with `peer` (as base-OT sender), bound to `session`.
+    pub fn setup<C: Channel + ?Sized>(
+        ch: &mut C,
+        peer: PartyId,
+        session: &SessionId,
+        prg: &mut Prg,
+    ) -> Result<Self> {
+        let me = ch.party();
+        let sid = protocol_id(session, peer, me);
+        let keys = base::send(ch, peer, KAPPA, &sid, prg)?;
         let columns = keys.into_iter().map(|[k0, k1]| [AesCtr::new(k0), AesCtr::new(k1)]).collect();
         let core =
             KosReceiverCore { columns, prg: Prg::from_seed(&prg.next_seed()), scratch: Vec::new() };
-        Ok(Self { inner: ExtReceiver::new(core, peer, Prg::from_seed(&prg.next_seed())) })
+        Ok(Self { inner: ExtReceiver::new(core, me, peer, &sid, Prg::from_seed(&prg.next_seed())) })
     }
 
     #[cfg(test)]

@@ -9,7 +9,8 @@
 //! - [`base::send`] / [`base::receive`]: a batch of random 1-out-of-2 OTs over Ristretto255.
 //! - [`kos::Sender`] / [`kos::Receiver`] (KOS15) and [`softspoken::Sender`] /
 //!   [`softspoken::Receiver`] (SoftSpokenOT, k ∈ {2, 4, 8}) share one interface:
-//!   - `setup(ch, peer, prg)` (SoftSpoken: `setup(ch, peer, k, prg)`) runs the base OTs once;
+//!   - `setup(ch, peer, session, prg)` (SoftSpoken: `setup(ch, peer, k, session, prg)`) runs
+//!     the base OTs once, bound to `session` (a [`tessera_mpc::SessionId`] both parties pass);
 //!   - `Sender::delta()` is the global correlation Δ;
 //!   - `Sender::correlated(ch, n) -> Vec<u128>` (the `q_i`) with
 //!     `Receiver::correlated(ch, &choices) -> Vec<u128>` (the `t_i = q_i ⊕ b_i·Δ`);
@@ -17,21 +18,23 @@
 //!   - `Sender::chosen(ch, &pairs)` with `Receiver::chosen(ch, &choices) -> Vec<u128>`.
 //!
 //!   Calls can be repeated after one setup (each continues the same PRG streams and runs its own
-//!   consistency check); the two parties must make matching calls in the same order.
+//!   consistency check); the two parties must make matching calls in the same order. After any
+//!   failed call the object is locked: later calls return [`Error::Aborted`].
 //! - [`hash`]: the fixed-key-AES correlation-robust hashes of Guo–Katz–Wang–Yu.
 //!
 //! ```
-//! use tessera_mpc::{Channel, PartyId, Prg, harness};
+//! use tessera_mpc::{Channel, PartyId, Prg, SessionId, harness};
 //! use tessera_ot::softspoken;
 //!
 //! let runs = harness::run_in_memory(2, |ch: &mut dyn Channel| -> tessera_ot::Result<_> {
 //!     let mut prg = Prg::from_entropy();
+//!     let session = SessionId::agree(ch, b"example")?;
 //!     if ch.party() == PartyId(0) {
-//!         let mut s = softspoken::Sender::setup(ch, PartyId(1), 4, &mut prg)?;
+//!         let mut s = softspoken::Sender::setup(ch, PartyId(1), 4, &session, &mut prg)?;
 //!         s.chosen(ch, &[[10, 11], [20, 21], [30, 31]])?;
 //!         Ok(Vec::new())
 //!     } else {
-//!         let mut r = softspoken::Receiver::setup(ch, PartyId(0), 4, &mut prg)?;
+//!         let mut r = softspoken::Receiver::setup(ch, PartyId(0), 4, &session, &mut prg)?;
 //!         r.chosen(ch, &[true, false, true])
 //!     }
 //! });
@@ -41,9 +44,18 @@
 //! Features: none.
 //!
 //! Security note: everything here is secure against a malicious peer with κ = 128 computational
-//! and σ = 64 statistical security (each module's doc names its paper and section). A failed
-//! check ([`Error::ConsistencyCheck`]) means the peer cheated: abort, do not retry with the same
-//! setup. The channel authenticates nobody; the node runs it over mutually authenticated TLS.
+//! and σ = 64 statistical security (each module's doc names its paper and section), in the
+//! combined sense of KOS15 (§3, Theorem 1): a malicious OT-extension receiver can still *try*
+//! to learn t bits of the sender's Δ by a selective failure — in KOS with a row whose choice bits
+//! differ across columns, in SoftSpokenOT also by corrupting GGM level sums at setup, which makes
+//! the check pass exactly when the targeted Δ bits are 0 — and it succeeds only with probability
+//! 2^-t of not being caught, leaving 128 − t bits to guess. That bound allows one try per Δ, so a
+//! failed call locks the object ([`Error::Aborted`]) and a failed check
+//! ([`Error::ConsistencyCheck`]) means the peer cheated: abort the session, do not retry with
+//! that peer. Every proof, commitment, challenge and key hash is bound to the caller's
+//! [`tessera_mpc::SessionId`] and both party ids, so nothing replays across sessions or reflects
+//! between the two directions; the session id must be fresh (e.g. [`tessera_mpc::SessionId::agree`]).
+//! The channel authenticates nobody; the node runs it over mutually authenticated TLS.
 //! Constant time: secrets are combined with masks, not branches, except SoftSpoken's
 //! GGM-tree reconstruction at setup, whose memory access pattern depends on Δ (once per setup).
 

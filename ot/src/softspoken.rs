@@ -20,13 +20,40 @@
 //! Communication per OT: (128/k − 1) bits for random choices, 128/k for chosen ones (k = 4: 31
 //! or 32), against 128 for KOS; computation grows as 2^k/k AES blocks per 128 OTs.
 //!
-//! Security: malicious, κ = 128 computational, σ = 64 statistical (the check, §5). A malicious
-//! tree builder gains nothing: whatever level sums it sends, the sender's derived leaves are
-//! consistent with one leaf set for every α (each leaf the sender rebuilds depends on α only
-//! through which leaf is missing), so it is a valid VOLE sender. Side channel: rebuilding the tree
-//! at setup branches on α; the per-chunk work accesses leaves in a fixed order.
+//! Security: malicious, κ = 128 computational, σ = 64 statistical for the check (§5), with the
+//! selective-failure leak below accounted for.
+//!
+//! **The tree builder can try to learn bits of Δ.** The sender rebuilds block `b`'s tree from
+//! one masked level sum per level: the one of its path's sibling, whose side is the bit of
+//! `α_b` at that level. A receiver that corrupts the left (even) sum of level `d` of block `b`
+//! therefore changes the sender's leaves exactly when that bit — Δ bit `b·k + k − d` — is 1; the
+//! sender's rows are then off in block `b`'s columns and the check fails (except with probability
+//! 2^-128). The check passes exactly when the Δ bit is 0: a selective failure that leaks one bit
+//! of Δ per corrupted sum, with probability 1/2 of not being caught — the same kind as KOS's
+//! (a row with mixed choice bits; module `ext`). The test
+//! `softspoken_ggm_corruption_leaks_a_delta_bit_by_selective_failure` shows it (pass/fail
+//! matches the predicted bit in every run). In general, whatever sums it sends, the receiver can
+//! compute the sender's leaf set as a function of α, so passing the check tells it only a
+//! predicate "Δ ∈ S": it passes with probability |S|/2^128 and is left with |S| candidates.
+//! Learning t bits costs a 2^-t chance of not being caught and leaves 128 − t to guess, so a
+//! cheater obtains Δ with probability at most 2^-128 (plus the check's 2^-64). That is the
+//! leakage KOS15 (CRYPTO 2015, §3, Theorem 1 and its proof) allows a corrupt receiver and bounds
+//! in exactly this way; Roy §5 reuses KOS15's check, and the argument carries over because a
+//! corrupted setup only makes the sender's rows a function of Δ that the receiver can compute
+//! (the bound here rests on KOS15's argument). κ = 128 holds in this combined sense. The bound needs one try per Δ: a failed check locks both objects
+//! ([`crate::Error::Aborted`]), and a new Δ comes only with a new setup. Callers must treat a
+//! failed check as proof that the peer cheats.
+//!
+//! Binding: the base OTs and the check are bound to the caller's session (module [`crate::base`],
+//! module `ext`); the level sums are masked with base-OT keys, which are bound to it.
+//!
+//! Steps marked on the channel ([`Channel::begin_step`]): `"ot/base"` (the base OTs) and
+//! [`GGM_STEP`] (the receiver's level sums), then the extension's steps per call.
+//!
+//! Side channel: rebuilding the tree at setup branches on α; the per-chunk work accesses leaves
+//! in a fixed order.
 
-use tessera_mpc::{Channel, PartyId, Prg};
+use tessera_mpc::{Channel, PartyId, Prg, SessionId};
 use zeroize::Zeroize;
 
 use crate::base;
@@ -170,6 +197,16 @@ impl ReceiverCore for SsReceiverCore {
 
 public_api!(SsSenderCore, SsReceiverCore);
 
+/// The step of the receiver's GGM level sums at setup.
+pub const GGM_STEP: &str = "ot/softspoken/ggm";
+
+/// The protocol's id for the extension from `sender` to `receiver` with parameter `k`: the base
+/// OTs and the checks derive theirs from it.
+fn protocol_id(session: &SessionId, k: usize, sender: PartyId, receiver: PartyId) -> SessionId {
+    let label = [b"tessera/ot/softspoken/k".as_slice(), &[k as u8]].concat();
+    session.derive(&label, &[sender, receiver])
+}
+
 /// The punctured point of block `b`: Δ's bits `b·k .. b·k + k`.
 fn alpha(delta: u128, k: usize, b: usize) -> usize {
     ((delta >> (b * k)) as usize) & ((1 << k) - 1)
@@ -182,9 +219,12 @@ impl Sender {
         ch: &mut C,
         peer: PartyId,
         k: usize,
+        session: &SessionId,
         prg: &mut Prg,
     ) -> Result<Self> {
         check_k(k)?;
+        let me = ch.party();
+        let sid = protocol_id(session, k, me, peer);
         let delta = prg.next_u128();
         // Level d (1-based) of block b splits on bit k − d of the leaf index; the sender picks
         // the sibling of its path.
@@ -194,7 +234,8 @@ impl Sender {
                 (alpha(delta, k, b) >> (k - d)) & 1 == 0
             })
             .collect();
-        let keys = base::receive(ch, peer, &choices, prg)?;
+        let keys = base::receive(ch, peer, &choices, &sid, prg)?;
+        ch.begin_step(GGM_STEP);
         let sums = recv_exact(ch, peer, 32 * KAPPA)?;
         let mut leaves = Vec::with_capacity((KAPPA / k) * ((1 << k) - 1));
         for b in 0..KAPPA / k {
@@ -231,7 +272,7 @@ impl Sender {
             stack: Vec::new(),
             total: Vec::new(),
         };
-        Ok(Self { inner: ExtSender::new(core, peer, Prg::from_seed(&prg.next_seed())) })
+        Ok(Self { inner: ExtSender::new(core, me, peer, &sid, Prg::from_seed(&prg.next_seed())) })
     }
 }
 
@@ -242,10 +283,13 @@ impl Receiver {
         ch: &mut C,
         peer: PartyId,
         k: usize,
+        session: &SessionId,
         prg: &mut Prg,
     ) -> Result<Self> {
         check_k(k)?;
-        let keys = base::send(ch, peer, KAPPA, prg)?;
+        let me = ch.party();
+        let sid = protocol_id(session, k, peer, me);
+        let keys = base::send(ch, peer, KAPPA, &sid, prg)?;
         let mut sums = Vec::with_capacity(32 * KAPPA);
         let mut leaves = Vec::with_capacity(KAPPA << k);
         for b in 0..KAPPA / k {
@@ -269,9 +313,10 @@ impl Receiver {
             leaves.extend(nodes.iter().map(|&s| AesCtr::new(s)));
             nodes.zeroize();
         }
+        ch.begin_step(GGM_STEP);
         ch.send(peer, &sums)?;
         let core = SsReceiverCore { k, leaves, cur: Vec::new(), stack: Vec::new(), u: Vec::new() };
-        Ok(Self { inner: ExtReceiver::new(core, peer, Prg::from_seed(&prg.next_seed())) })
+        Ok(Self { inner: ExtReceiver::new(core, me, peer, &sid, Prg::from_seed(&prg.next_seed())) })
     }
 
     #[cfg(test)]

@@ -6,10 +6,14 @@
 
 use tessera_mpc::channel::memory_network;
 use tessera_mpc::harness::{Transport, run_parties};
-use tessera_mpc::{Channel, ChannelConfig, PartyId, Prg, Seed};
+use tessera_mpc::{Channel, ChannelConfig, PartyId, Prg, Seed, SessionId};
 use tessera_ot::{Error, kos, softspoken};
 
 const MILLION: usize = 1_000_000;
+
+fn fixed_sid() -> SessionId {
+    SessionId::from_bytes([42; 32])
+}
 
 /// One protocol under test, set up on both sides.
 #[derive(Clone, Copy, Debug)]
@@ -28,19 +32,19 @@ enum R {
 }
 
 impl Proto {
-    fn sender(self, ch: &mut dyn Channel, prg: &mut Prg) -> Result<S, Error> {
+    fn sender(self, ch: &mut dyn Channel, sid: &SessionId, prg: &mut Prg) -> Result<S, Error> {
         Ok(match self {
-            Proto::Kos => S::Kos(Box::new(kos::Sender::setup(ch, PartyId(1), prg)?)),
+            Proto::Kos => S::Kos(Box::new(kos::Sender::setup(ch, PartyId(1), sid, prg)?)),
             Proto::SoftSpoken(k) => {
-                S::Ss(Box::new(softspoken::Sender::setup(ch, PartyId(1), k, prg)?))
+                S::Ss(Box::new(softspoken::Sender::setup(ch, PartyId(1), k, sid, prg)?))
             }
         })
     }
-    fn receiver(self, ch: &mut dyn Channel, prg: &mut Prg) -> Result<R, Error> {
+    fn receiver(self, ch: &mut dyn Channel, sid: &SessionId, prg: &mut Prg) -> Result<R, Error> {
         Ok(match self {
-            Proto::Kos => R::Kos(Box::new(kos::Receiver::setup(ch, PartyId(0), prg)?)),
+            Proto::Kos => R::Kos(Box::new(kos::Receiver::setup(ch, PartyId(0), sid, prg)?)),
             Proto::SoftSpoken(k) => {
-                R::Ss(Box::new(softspoken::Receiver::setup(ch, PartyId(0), k, prg)?))
+                R::Ss(Box::new(softspoken::Receiver::setup(ch, PartyId(0), k, sid, prg)?))
             }
         })
     }
@@ -85,8 +89,9 @@ fn run_all(proto: Proto, n: usize, transport: Transport) {
     let msgs = messages(n);
     let runs = run_parties(2, transport, ChannelConfig::default(), |ch: &mut dyn Channel| {
         let mut prg = Prg::from_entropy();
+        let sid = SessionId::agree(ch, b"tessera/ot/tests")?;
         if ch.party() == PartyId(0) {
-            let mut s = proto.sender(ch, &mut prg)?;
+            let mut s = proto.sender(ch, &sid, &mut prg)?;
             both!(&mut s, s => {
                 let corr = s.correlated(ch, n)?;
                 let rand = s.random(ch, n)?;
@@ -94,7 +99,7 @@ fn run_all(proto: Proto, n: usize, transport: Transport) {
                 Ok::<_, Error>(Out::Sender { delta: s.delta(), corr, rand })
             })
         } else {
-            let mut r = proto.receiver(ch, &mut prg)?;
+            let mut r = proto.receiver(ch, &sid, &mut prg)?;
             bothr!(&mut r, r => {
                 let corr = r.correlated(ch, &bits)?;
                 let rand = r.random(ch, n)?;
@@ -172,7 +177,7 @@ fn vanished_peer_is_an_error() {
             let survivor = std::thread::scope(|scope| {
                 let s = scope.spawn(move || {
                     let mut prg = Prg::from_entropy();
-                    let mut s = proto.sender(&mut c0, &mut prg)?;
+                    let mut s = proto.sender(&mut c0, &fixed_sid(), &mut prg)?;
                     if sender_dies {
                         drop(c0);
                         return Ok(());
@@ -181,7 +186,7 @@ fn vanished_peer_is_an_error() {
                 });
                 let r = scope.spawn(move || {
                     let mut prg = Prg::from_entropy();
-                    let mut r = proto.receiver(&mut c1, &mut prg)?;
+                    let mut r = proto.receiver(&mut c1, &fixed_sid(), &mut prg)?;
                     if !sender_dies {
                         // Send the first message of the extension, then vanish.
                         c1.send(PartyId(0), &[0u8; 32])?;
@@ -212,26 +217,31 @@ fn malformed_receiver_messages_are_refused() {
     // (message lengths to send before the 64-byte reply, expected error)
     let n = 100;
     let rows = 128 + 256; // n rounded up to 128, plus the check's padding rows
+    let ext = 128 * rows / 8;
     let cases: Vec<(Vec<usize>, &str)> = vec![
-        (vec![31], "bad-length commitment"),
-        (vec![32, 128 * rows / 8 - 1], "bad-length extension message"),
-        (vec![32, 128 * rows / 8], "commitment that does not open"),
+        (vec![ext - 1], "bad-length extension message"),
+        (vec![ext, 31], "bad-length commitment"),
+        (vec![ext, 32], "commitment that does not open"),
     ];
     for (lens, what) in cases {
         let runs =
             run_parties(2, Transport::Memory, ChannelConfig::default(), |ch: &mut dyn Channel| {
                 let mut prg = Prg::from_entropy();
                 if ch.party() == PartyId(0) {
-                    let mut s = kos::Sender::setup(ch, PartyId(1), &mut prg)?;
-                    s.correlated(ch, n).map(drop)
+                    let mut s = kos::Sender::setup(ch, PartyId(1), &fixed_sid(), &mut prg)?;
+                    let first = s.correlated(ch, n).map(drop);
+                    // Whatever went wrong, the sender is locked now.
+                    let again = s.correlated(ch, n).map(drop);
+                    assert!(matches!(again, Err(Error::Aborted)), "{what}: {again:?}");
+                    first
                 } else {
-                    let _r = kos::Receiver::setup(ch, PartyId(0), &mut prg)?;
+                    let _r = kos::Receiver::setup(ch, PartyId(0), &fixed_sid(), &mut prg)?;
                     for &len in &lens {
                         let mut junk = vec![0u8; len];
                         prg.fill_bytes(&mut junk);
                         ch.send(PartyId(0), &junk)?;
                     }
-                    if lens.len() == 2 && lens[1] == 128 * rows / 8 {
+                    if lens == [ext, 32] {
                         let _seed = ch.recv(PartyId(0))?;
                         ch.send(PartyId(0), &[7u8; 64])?;
                     }

@@ -12,17 +12,38 @@
 //! "SoftSpokenOT" (CRYPTO 2022), §5 reuses for the subspace-VOLE extension:
 //! [`PAD_ROWS`] ≥ κ + σ = 128 + 64 extra random rows are extended and discarded; the challenge
 //! `χ_i ∈ GF(2^128)` is expanded from a seed tossed jointly after the receiver has sent every
-//! row (the receiver commits to its half first, so neither side picks χ); the receiver sends
-//! `x = Σ r_i·χ_i` and `t = Σ t_i·χ_i`, and the sender checks `Σ q_i·χ_i = t ⊕ x·Δ`. A receiver
-//! that used different choice bits in different columns passes only by guessing the Δ bits it
-//! would learn (KOS15, Theorem 1; σ = 64 statistical security for the check, κ = 128).
+//! row (the receiver commits to its half before it sees the sender's, so neither side picks χ);
+//! the receiver sends `x = Σ r_i·χ_i` and `t = Σ t_i·χ_i`, and the sender checks
+//! `Σ q_i·χ_i = t ⊕ x·Δ`. A receiver that used different choice bits in different columns passes
+//! only by guessing the Δ bits it would learn (KOS15, Theorem 1; σ = 64 statistical security for
+//! the check, κ = 128): learning t bits costs a 2^-t chance of not being caught.
+//!
+//! Binding (issue #21). Each direction has its own id `session.derive("tessera/ot/ext/check",
+//! [sender, receiver])`, `session` being the protocol's derived id. The receiver's commitment to
+//! its seed share is bound ([`tessera_mpc::commit::Binding`]) to that id, to the receiver as
+//! committer, to the step [`CHECK_STEP`] and to a call counter both objects advance on every
+//! call, so a commitment and its opening replayed from another session, direction or call do not
+//! open. The χ seed is hashed from the same id, the counter and both shares, so two calls never
+//! share a challenge even if a share repeats.
+//!
+//! Abort. After any error in `correlated`, `random` or `chosen` — a failed check, a commitment
+//! that does not open, a malformed message, a channel failure — the object is locked and every
+//! later call returns [`Error::Aborted`]. A failed check is exactly the event a selective-failure
+//! attack observes, so the cheater gets one try per Δ (a fresh Δ needs a fresh setup); after a
+//! channel error the two sides' PRG streams and counters are out of step.
+//!
+//! Steps marked on the channel ([`Channel::begin_step`]), per call: [`ROWS_STEP`] (the receiver's
+//! column messages), [`CHECK_STEP`] (the receiver's commitment, the sender's seed share, the
+//! receiver's reply: opening, seed share, `x`, `t`) and, for chosen OT, [`CHOSEN_STEP`] (the
+//! sender's masked messages).
 //!
 //! Outputs of random and chosen OT are hashed with the tweakable correlation-robust hash
 //! [`crate::hash::tccr`], one fresh tweak per OT, so the Δ correlation does not leak.
 
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use tessera_mpc::commit::{self, Commitment, Opening};
-use tessera_mpc::{Channel, PartyId, Prg, Seed};
+use tessera_mpc::commit::{self, Binding, Commitment, Opening};
+use tessera_mpc::{Channel, PartyId, Prg, Seed, SessionId};
 use zeroize::Zeroize;
 
 use crate::block::{bit, gf_mul, load, mask128, pack_bits, transpose_columns};
@@ -35,7 +56,65 @@ pub(crate) const CHUNK_ROWS: usize = 1 << 14;
 /// Extra random rows sacrificed to hide the receiver's choices in the check (≥ κ + σ).
 pub(crate) const PAD_ROWS: usize = 256;
 
-const COMMIT_DOMAIN: &[u8] = b"tessera/ot/ext/check-seed/v1";
+/// The step of the receiver's column messages.
+pub(crate) const ROWS_STEP: &str = "ot/ext/rows";
+/// The step of the consistency check: commitment, seed share, reply.
+pub(crate) const CHECK_STEP: &str = "ot/ext/check";
+/// The step of the sender's masked messages in chosen OT.
+pub(crate) const CHOSEN_STEP: &str = "ot/ext/chosen";
+
+/// What one direction's checks are bound to: the direction's id and both roles.
+struct CheckContext {
+    sid: SessionId,
+    receiver: PartyId,
+    counter: u64,
+}
+
+impl CheckContext {
+    fn new(session: &SessionId, sender: PartyId, receiver: PartyId) -> Self {
+        Self {
+            sid: session.derive(b"tessera/ot/ext/check", &[sender, receiver]),
+            receiver,
+            counter: 0,
+        }
+    }
+
+    /// Starts a call: returns its counter value and advances it.
+    fn next(&mut self) -> u64 {
+        let c = self.counter;
+        self.counter += 1;
+        c
+    }
+
+    fn binding(&self, counter: u64) -> Binding<'_> {
+        Binding { session: &self.sid, committer: self.receiver, step: CHECK_STEP, counter }
+    }
+
+    /// The χ seed of call `counter`: a hash of the bound context and both seed shares.
+    fn chi_seed(&self, counter: u64, seed_s: u128, seed_r: u128) -> u128 {
+        let mut h = Sha256::new();
+        h.update(b"tessera/ot/ext/chi/v1");
+        h.update(self.sid.as_bytes());
+        h.update(counter.to_le_bytes());
+        h.update(seed_s.to_le_bytes());
+        h.update(seed_r.to_le_bytes());
+        let d: [u8; 32] = h.finalize().into();
+        load(&d, 0)
+    }
+}
+
+/// Refuses a locked object.
+fn live(aborted: bool) -> Result<()> {
+    if aborted { Err(Error::Aborted) } else { Ok(()) }
+}
+
+/// Locks the object on any error.
+fn seal<T>(aborted: &mut bool, r: Result<T>) -> Result<T> {
+    if r.is_err() {
+        *aborted = true;
+    }
+    r
+}
 
 /// The sender (Δ holder) half of a column generator.
 pub(crate) trait SenderCore: Send {
@@ -125,11 +204,15 @@ pub(crate) struct ExtSender<S> {
     peer: PartyId,
     prg: Prg,
     tweak: u128,
+    check: CheckContext,
+    aborted: bool,
 }
 
 impl<S: SenderCore> ExtSender<S> {
-    pub(crate) fn new(core: S, peer: PartyId, prg: Prg) -> Self {
-        Self { core, peer, prg, tweak: 0 }
+    /// The sender `me` of the extension to `peer`, in `session` (the protocol's derived id).
+    pub(crate) fn new(core: S, me: PartyId, peer: PartyId, session: &SessionId, prg: Prg) -> Self {
+        let check = CheckContext::new(session, me, peer);
+        Self { core, peer, prg, tweak: 0, check, aborted: false }
     }
 
     pub(crate) fn delta(&self) -> u128 {
@@ -146,15 +229,23 @@ impl<S: SenderCore> ExtSender<S> {
         fixed: bool,
         mut on_chunk: impl FnMut(usize, &[u128]),
     ) -> Result<Vec<u128>> {
+        let counter = self.check.next();
         let total = total_rows(n);
         let peer = self.peer;
-        let commitment = recv_exact(ch, peer, 32)?;
+        ch.begin_step(ROWS_STEP);
         let mut q = vec![0u128; total];
         let mut cols = vec![0u8; 16 * CHUNK_ROWS.min(total)];
         let mut start = 0;
         while start < total {
             let rows = CHUNK_ROWS.min(total - start);
-            let msg = recv_exact(ch, peer, self.core.msg_len(rows, fixed))?;
+            let msg = match recv_exact(ch, peer, self.core.msg_len(rows, fixed)) {
+                Ok(m) => m,
+                Err(e) => {
+                    q.zeroize();
+                    cols.zeroize();
+                    return Err(e);
+                }
+            };
             self.core.extend(rows, fixed, &msg, &mut cols[..16 * rows]);
             transpose_columns(&cols[..16 * rows], rows, &mut q[start..start + rows]);
             on_chunk(start, &q[start..start + rows]);
@@ -162,7 +253,21 @@ impl<S: SenderCore> ExtSender<S> {
         }
         cols.zeroize();
 
-        // Coin toss for the challenge, then the check.
+        // Coin toss for the challenge (the receiver's share committed before it sees ours),
+        // then the check.
+        ch.begin_step(CHECK_STEP);
+        let checked = self.check(ch, counter, &q);
+        if let Err(e) = checked {
+            q.zeroize();
+            return Err(e);
+        }
+        q.truncate(n);
+        Ok(q)
+    }
+
+    fn check<C: Channel + ?Sized>(&mut self, ch: &mut C, counter: u64, q: &[u128]) -> Result<()> {
+        let peer = self.peer;
+        let commitment = recv_exact(ch, peer, 32)?;
         let seed_s = self.prg.next_u128();
         ch.send(peer, &seed_s.to_le_bytes())?;
         let reply = recv_exact(ch, peer, 64)?;
@@ -171,20 +276,15 @@ impl<S: SenderCore> ExtSender<S> {
         let mut com = [0u8; 32];
         com.copy_from_slice(&commitment);
         commit::verify(
-            COMMIT_DOMAIN,
+            &self.check.binding(counter),
             &Commitment(com),
             &seed_r.to_le_bytes(),
             &Opening(opening.to_le_bytes()),
         )
         .map_err(|_| Error::CommitmentMismatch)?;
-        let (acc, _) = check_sums(&q, None, seed_s ^ seed_r);
+        let (acc, _) = check_sums(q, None, self.check.chi_seed(counter, seed_s, seed_r));
         let expected = t ^ gf_mul(x, self.core.delta());
-        if !bool::from(acc.ct_eq(&expected)) {
-            q.zeroize();
-            return Err(Error::ConsistencyCheck);
-        }
-        q.truncate(n);
-        Ok(q)
+        if bool::from(acc.ct_eq(&expected)) { Ok(()) } else { Err(Error::ConsistencyCheck) }
     }
 
     pub(crate) fn correlated<C: Channel + ?Sized>(
@@ -192,10 +292,22 @@ impl<S: SenderCore> ExtSender<S> {
         ch: &mut C,
         n: usize,
     ) -> Result<Vec<u128>> {
-        self.extend(ch, n, true, |_, _| ())
+        live(self.aborted)?;
+        let r = self.extend(ch, n, true, |_, _| ());
+        seal(&mut self.aborted, r)
     }
 
     pub(crate) fn random<C: Channel + ?Sized>(
+        &mut self,
+        ch: &mut C,
+        n: usize,
+    ) -> Result<Vec<[u128; 2]>> {
+        live(self.aborted)?;
+        let r = self.random_unguarded(ch, n);
+        seal(&mut self.aborted, r)
+    }
+
+    fn random_unguarded<C: Channel + ?Sized>(
         &mut self,
         ch: &mut C,
         n: usize,
@@ -240,11 +352,23 @@ impl<S: SenderCore> ExtSender<S> {
         ch: &mut C,
         msgs: &[[u128; 2]],
     ) -> Result<()> {
+        live(self.aborted)?;
+        let r = self.chosen_unguarded(ch, msgs);
+        seal(&mut self.aborted, r)
+    }
+
+    fn chosen_unguarded<C: Channel + ?Sized>(
+        &mut self,
+        ch: &mut C,
+        msgs: &[[u128; 2]],
+    ) -> Result<()> {
         let mut q = self.extend(ch, msgs.len(), true, |_, _| ())?;
+        ch.begin_step(CHOSEN_STEP);
         let delta = self.core.delta();
         let mut h0 = vec![0u128; CHUNK_ROWS];
         let mut h1 = vec![0u128; CHUNK_ROWS];
         let mut out = Vec::with_capacity(32 * CHUNK_ROWS);
+        let mut sent = Ok(());
         for (qs, ms) in q.chunks(CHUNK_ROWS).zip(msgs.chunks(CHUNK_ROWS)) {
             let m = qs.len();
             tccr_batch(self.tweak, 0, qs, &mut h0[..m]);
@@ -255,12 +379,16 @@ impl<S: SenderCore> ExtSender<S> {
                 out.extend_from_slice(&(pair[0] ^ a).to_le_bytes());
                 out.extend_from_slice(&(pair[1] ^ b).to_le_bytes());
             }
-            ch.send(self.peer, &out)?;
+            sent = ch.send(self.peer, &out);
+            if sent.is_err() {
+                break;
+            }
         }
         q.zeroize();
         h0.zeroize();
         h1.zeroize();
-        Ok(())
+        out.zeroize();
+        sent.map_err(Error::from)
     }
 }
 
@@ -274,17 +402,22 @@ pub(crate) struct ExtReceiver<R> {
     peer: PartyId,
     prg: Prg,
     tweak: u128,
+    check: CheckContext,
+    aborted: bool,
     #[cfg(test)]
     pub(crate) tamper: Option<Tamper>,
 }
 
 impl<R: ReceiverCore> ExtReceiver<R> {
-    pub(crate) fn new(core: R, peer: PartyId, prg: Prg) -> Self {
+    /// The receiver `me` of the extension from `peer`, in `session` (the protocol's derived id).
+    pub(crate) fn new(core: R, me: PartyId, peer: PartyId, session: &SessionId, prg: Prg) -> Self {
         Self {
             core,
             peer,
             prg,
             tweak: 0,
+            check: CheckContext::new(session, peer, me),
+            aborted: false,
             #[cfg(test)]
             tamper: None,
         }
@@ -297,14 +430,11 @@ impl<R: ReceiverCore> ExtReceiver<R> {
         n: usize,
         choices: Option<&[bool]>,
     ) -> Result<(Vec<u128>, Vec<u8>)> {
+        let counter = self.check.next();
         let total = total_rows(n);
         let peer = self.peer;
         let fixed = choices.is_some();
-        let seed_r = self.prg.next_u128();
-        let (commitment, opening) =
-            commit::commit(COMMIT_DOMAIN, &seed_r.to_le_bytes(), &mut self.prg);
-        ch.send(peer, &commitment.0)?;
-
+        ch.begin_step(ROWS_STEP);
         let mut packed = vec![0u8; total / 8];
         if let Some(choices) = choices {
             // The caller's bits, then random padding rows.
@@ -322,6 +452,7 @@ impl<R: ReceiverCore> ExtReceiver<R> {
         let mut cols = vec![0u8; 16 * CHUNK_ROWS.min(total)];
         let mut msg = Vec::new();
         let mut start = 0;
+        let mut sent = Ok(());
         while start < total {
             let rows = CHUNK_ROWS.min(total - start);
             msg.clear();
@@ -331,22 +462,50 @@ impl<R: ReceiverCore> ExtReceiver<R> {
             if let Some(tamper) = self.tamper.as_mut() {
                 tamper(&mut msg, rows);
             }
-            ch.send(peer, &msg)?;
+            sent = ch.send(peer, &msg);
+            if sent.is_err() {
+                break;
+            }
             transpose_columns(&cols[..16 * rows], rows, &mut t[start..start + rows]);
             start += rows;
         }
         cols.zeroize();
+        msg.zeroize();
+        let checked = sent.map_err(Error::from).and_then(|()| {
+            ch.begin_step(CHECK_STEP);
+            self.prove(ch, counter, &t, &packed)
+        });
+        if let Err(e) = checked {
+            t.zeroize();
+            packed.zeroize();
+            return Err(e);
+        }
+        t.truncate(n);
+        Ok((t, packed))
+    }
 
+    /// The receiver's half of the check: commit to a seed share, receive the sender's, reply.
+    fn prove<C: Channel + ?Sized>(
+        &mut self,
+        ch: &mut C,
+        counter: u64,
+        t: &[u128],
+        packed: &[u8],
+    ) -> Result<()> {
+        let peer = self.peer;
+        let seed_r = self.prg.next_u128();
+        let (commitment, opening) =
+            commit::commit(&self.check.binding(counter), &seed_r.to_le_bytes(), &mut self.prg);
+        ch.send(peer, &commitment.0)?;
         let seed_s = load(&recv_exact(ch, peer, 16)?, 0);
-        let (sum, x) = check_sums(&t, Some(&packed), seed_s ^ seed_r);
+        let (sum, x) = check_sums(t, Some(packed), self.check.chi_seed(counter, seed_s, seed_r));
         let mut reply = Vec::with_capacity(64);
         reply.extend_from_slice(&opening.0);
         for w in [seed_r, x, sum] {
             reply.extend_from_slice(&w.to_le_bytes());
         }
         ch.send(peer, &reply)?;
-        t.truncate(n);
-        Ok((t, packed))
+        Ok(())
     }
 
     pub(crate) fn correlated<C: Channel + ?Sized>(
@@ -354,7 +513,9 @@ impl<R: ReceiverCore> ExtReceiver<R> {
         ch: &mut C,
         choices: &[bool],
     ) -> Result<Vec<u128>> {
-        Ok(self.extend(ch, choices.len(), Some(choices))?.0)
+        live(self.aborted)?;
+        let r = self.extend(ch, choices.len(), Some(choices)).map(|(t, _)| t);
+        seal(&mut self.aborted, r)
     }
 
     pub(crate) fn random<C: Channel + ?Sized>(
@@ -362,12 +523,15 @@ impl<R: ReceiverCore> ExtReceiver<R> {
         ch: &mut C,
         n: usize,
     ) -> Result<(Vec<bool>, Vec<u128>)> {
-        let (mut t, packed) = self.extend(ch, n, None)?;
+        live(self.aborted)?;
+        let r = self.extend(ch, n, None);
+        let (mut t, mut packed) = seal(&mut self.aborted, r)?;
         let choices = (0..n).map(|i| bit(&packed, i)).collect();
         let mut out = vec![0u128; n];
         tccr_batch(self.tweak, 0, &t, &mut out);
         self.tweak += n as u128;
         t.zeroize();
+        packed.zeroize();
         Ok((choices, out))
     }
 
@@ -376,21 +540,44 @@ impl<R: ReceiverCore> ExtReceiver<R> {
         ch: &mut C,
         choices: &[bool],
     ) -> Result<Vec<u128>> {
-        let (mut t, _) = self.extend(ch, choices.len(), Some(choices))?;
+        live(self.aborted)?;
+        let r = self.chosen_unguarded(ch, choices);
+        seal(&mut self.aborted, r)
+    }
+
+    fn chosen_unguarded<C: Channel + ?Sized>(
+        &mut self,
+        ch: &mut C,
+        choices: &[bool],
+    ) -> Result<Vec<u128>> {
+        let (mut t, mut packed) = self.extend(ch, choices.len(), Some(choices))?;
+        packed.zeroize();
+        ch.begin_step(CHOSEN_STEP);
         let mut out = vec![0u128; t.len()];
+        let mut got = Ok(());
         for ((ts, cs), os) in
             t.chunks(CHUNK_ROWS).zip(choices.chunks(CHUNK_ROWS)).zip(out.chunks_mut(CHUNK_ROWS))
         {
             let m = ts.len();
             tccr_batch(self.tweak, 0, ts, os);
             self.tweak += m as u128;
-            let y = recv_exact(ch, self.peer, 32 * m)?;
+            let y = match recv_exact(ch, self.peer, 32 * m) {
+                Ok(y) => y,
+                Err(e) => {
+                    got = Err(e);
+                    break;
+                }
+            };
             for (i, (o, &c)) in os.iter_mut().zip(cs).enumerate() {
                 let (y0, y1) = (load(&y, 2 * i), load(&y, 2 * i + 1));
                 *o ^= y0 ^ ((y0 ^ y1) & mask128(c));
             }
         }
         t.zeroize();
+        if let Err(e) = got {
+            out.zeroize();
+            return Err(e);
+        }
         Ok(out)
     }
 }

@@ -11,7 +11,7 @@
 //! ([`super::Mascot`]), at the price of possibly learning a few bits of α_B (as in the paper).
 //! Security: malicious, κ = 128 (base OT, AES-CTR PRG).
 
-use tessera_mpc::{Channel, Field, PartyId, Prg, Seed};
+use tessera_mpc::{Channel, Field, PartyId, Prg, Seed, SessionId};
 use zeroize::Zeroize;
 
 use crate::Result;
@@ -38,9 +38,14 @@ fn seed_of(key: u128) -> Seed {
 }
 
 impl<F: Field> CopeeSender<F> {
-    /// Runs the base OTs as sender (k = MODULUS_BITS of them).
-    pub(crate) fn setup(ch: &mut dyn Channel, peer: PartyId, prg: &mut Prg) -> Result<Self> {
-        let mut keys = tessera_ot::base::send(ch, peer, F::MODULUS_BITS as usize, prg)?;
+    /// Runs the base OTs as sender (k = MODULUS_BITS of them), bound to `session`.
+    pub(crate) fn setup(
+        ch: &mut dyn Channel,
+        peer: PartyId,
+        session: &SessionId,
+        prg: &mut Prg,
+    ) -> Result<Self> {
+        let mut keys = tessera_ot::base::send(ch, peer, F::MODULUS_BITS as usize, session, prg)?;
         let rows = keys
             .iter()
             .map(|[k0, k1]| [Prg::from_seed(&seed_of(*k0)), Prg::from_seed(&seed_of(*k1))])
@@ -82,17 +87,18 @@ impl<F: Field> CopeeSender<F> {
 }
 
 impl<F: Field> CopeeReceiver<F> {
-    /// Runs the base OTs as receiver, choosing the bits of `alpha`.
+    /// Runs the base OTs as receiver, choosing the bits of `alpha`, bound to `session`.
     pub(crate) fn setup(
         ch: &mut dyn Channel,
         peer: PartyId,
         alpha: F,
+        session: &SessionId,
         prg: &mut Prg,
     ) -> Result<Self> {
         let k = F::MODULUS_BITS as usize;
         let a = alpha.to_u128();
         let choices: Vec<bool> = (0..k).map(|l| (a >> l) & 1 == 1).collect();
-        let mut keys = tessera_ot::base::receive(ch, peer, &choices, prg)?;
+        let mut keys = tessera_ot::base::receive(ch, peer, &choices, session, prg)?;
         let rows = keys.iter().map(|k| Prg::from_seed(&seed_of(*k))).collect();
         keys.zeroize();
         let alpha_bits = choices.iter().map(|b| F::from_u64(u64::from(*b))).collect();

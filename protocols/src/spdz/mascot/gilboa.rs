@@ -10,7 +10,7 @@
 //! product wrong only in a way that depends on bits of x (a selective failure): MASCOT's
 //! sacrifice catches the wrong product and its combining step makes the leaked bits useless.
 
-use tessera_mpc::{Channel, Field, PartyId, Prg};
+use tessera_mpc::{Channel, Field, PartyId, Prg, SessionId};
 use tessera_ot::hash::tccr_batch;
 use tessera_ot::{kos, softspoken};
 
@@ -40,12 +40,15 @@ impl CotSender {
         ch: &mut dyn Channel,
         peer: PartyId,
         kind: OtExtension,
+        session: &SessionId,
         prg: &mut Prg,
     ) -> Result<Self> {
         Ok(match kind {
-            OtExtension::Kos => CotSender::Kos(Box::new(kos::Sender::setup(ch, peer, prg)?)),
+            OtExtension::Kos => {
+                CotSender::Kos(Box::new(kos::Sender::setup(ch, peer, session, prg)?))
+            }
             OtExtension::SoftSpoken(k) => {
-                CotSender::Soft(Box::new(softspoken::Sender::setup(ch, peer, k, prg)?))
+                CotSender::Soft(Box::new(softspoken::Sender::setup(ch, peer, k, session, prg)?))
             }
         })
     }
@@ -63,12 +66,15 @@ impl CotReceiver {
         ch: &mut dyn Channel,
         peer: PartyId,
         kind: OtExtension,
+        session: &SessionId,
         prg: &mut Prg,
     ) -> Result<Self> {
         Ok(match kind {
-            OtExtension::Kos => CotReceiver::Kos(Box::new(kos::Receiver::setup(ch, peer, prg)?)),
+            OtExtension::Kos => {
+                CotReceiver::Kos(Box::new(kos::Receiver::setup(ch, peer, session, prg)?))
+            }
             OtExtension::SoftSpoken(k) => {
-                CotReceiver::Soft(Box::new(softspoken::Receiver::setup(ch, peer, k, prg)?))
+                CotReceiver::Soft(Box::new(softspoken::Receiver::setup(ch, peer, k, session, prg)?))
             }
         })
     }
