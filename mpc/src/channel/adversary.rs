@@ -20,6 +20,9 @@ use std::collections::{HashMap, VecDeque};
 use super::{Channel, ChannelStats};
 use crate::{Error, PartyId, Result};
 
+/// Computes the message to send from what a [`Tamper`] shows.
+pub type RewriteFn = Box<dyn FnMut(&Tamper<'_>) -> Vec<u8> + Send>;
+
 /// What a rule does to a message this party sends.
 pub enum Action {
     /// Send the peer its own message of the same position instead (rushing).
@@ -39,7 +42,7 @@ pub enum Action {
         /// Wait for the peer's message first.
         rush: bool,
         /// Computes the message to send.
-        f: Box<dyn FnMut(&Tamper<'_>) -> Vec<u8> + Send>,
+        f: RewriteFn,
     },
 }
 
