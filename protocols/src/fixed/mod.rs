@@ -7,15 +7,16 @@
 //!
 //! **Statistical security.** Every protocol here opens c = a + 2^(k−1) + r with r uniform on
 //! [0, 2^(k+κ)) (so a + 2^(k−1) ∈ [0, 2^k) and c < 2^(k+κ+1) < p never wraps, whatever the sign
-//! of a); c is then within statistical distance 2^-κ of a value independent of a. That is the
-//! figure **per opened value**; over a session that opens N masked values the union bound gives
-//! **N·2^-κ** (e.g. 2^30 comparisons and truncations with κ = 64: below 2^-34). [`FixedPoint::new`]
-//! and [`FixedPoint::default`] use κ = [`STATISTICAL_SECURITY_BITS`] = 64, which in the 127-bit
-//! field limits k to 61 (|x| < 2^44 at f = 16). Callers that need wider integers trade masking
-//! for range with [`FixedPoint::with_widest_masks`] (κ between [`MIN_MASK_BITS`] = 40 and 64,
-//! as much as fits) and must state their own figure. We chose 64 over the former 40 because 40
-//! bits made the per-session bound weak (2^-10 after 2^30 openings) for a 20 % cost in random
-//! bits; the cap at 64 matches the crate's other statistical checks.
+//! of a); c's distribution is then within statistical distance 2^-κ of one that does not depend
+//! on a. That is the figure **per opened value**; over a session that opens N masked values the
+//! union bound gives **N·2^-κ** (e.g. 2^30 comparisons and truncations with κ = 64: below
+//! 2^-34). [`FixedPoint::new`] and [`FixedPoint::default`] use κ =
+//! [`STATISTICAL_SECURITY_BITS`] = 64, which in the 127-bit field limits k to 61 (|x| < 2^44 at
+//! f = 16). Callers that need wider integers trade masking for range with
+//! [`FixedPoint::with_widest_masks`] (κ between [`MIN_MASK_BITS`] = 40 and 64, as much as fits)
+//! and must state their own figure. We chose 64 over the former 40 because 40 bits made the
+//! per-session bound weak (2^-10 after 2^30 openings), for 20 % more random bits per comparison;
+//! the cap at 64 matches the crate's other statistical checks.
 //!
 //! Protocols follow Catrina–Saxena, "Secure computation with fixed-point numbers" (FC 2010),
 //! §3 (TruncPr, probabilistic rounding) and Catrina–de Hoogh, "Improved primitives for secure
@@ -36,7 +37,7 @@ use tessera_mpc::Field;
 use crate::{Error, Result};
 
 /// Statistical masking bits κ of [`FixedPoint::new`] and [`FixedPoint::default`]: each opened
-/// masked value is within 2^-κ of independent of the secret.
+/// masked value's distribution is within 2^-κ of one independent of the secret.
 pub const STATISTICAL_SECURITY_BITS: u32 = 64;
 
 /// The least κ any [`FixedPoint`] accepts (the crate's former fixed figure).
@@ -84,7 +85,10 @@ impl FixedPoint {
 
     fn checked<F: Field>(f: u32, k: u32, kappa: u32) -> Result<Self> {
         let fx = Self { f, k, kappa };
-        if f == 0 || f >= k || kappa < MIN_MASK_BITS {
+        if f == 0 || f >= k {
+            return Err(Error::Misuse(format!("fixed point needs 1 ≤ f < k, got f={f}, k={k}")));
+        }
+        if kappa < MIN_MASK_BITS {
             return Err(fx.misfit::<F>());
         }
         fx.fits::<F>()?;
@@ -122,8 +126,8 @@ impl FixedPoint {
         self.k
     }
 
-    /// Statistical masking bits: each opened masked value is within 2^-κ of independent of
-    /// the secret.
+    /// Statistical masking bits κ: each opened masked value's distribution is within 2^-κ of
+    /// one independent of the secret.
     pub fn kappa(&self) -> u32 {
         self.kappa
     }
