@@ -47,7 +47,8 @@
 //! DID document on the ledger publishes (checked by custom rustls verifiers on both sides, and
 //! against the party it claims after the handshake). SPDZ programs (joint-stats, the aggregate of
 //! psi-aggregate, secure-lr) have malicious security with abort, κ = 128, statistical security
-//! ≥ 2^-64; the ECDH-PSI alignment and the federated programs are semi-honest (see
+//! ≥ 2^-64 per check (secure-lr's fixed-point masks: ≥ 2^-40 per opened value, see its module);
+//! the ECDH-PSI alignment and the federated programs are semi-honest (see
 //! [`programs`]). Only the job's `outputs` learn its result. Inputs move only after
 //! every grant has been checked on the ledger; the commitment is anchored only if every party
 //! signed it. Key files are mode 0600, zeroized in memory and never logged. Peers are found through

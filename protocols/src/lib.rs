@@ -30,8 +30,13 @@
 //!
 //! Security note: every check failure aborts the session ([`Error::Aborted`] afterwards) and no
 //! value is output after it. Statistical security is about 2^-64 or better per check in the
-//! 127-bit field; computational security κ = 128. Channels must be authenticated (the node runs
-//! them over mutual TLS).
+//! 127-bit field; computational security κ = 128. The fixed-point protocols open values masked
+//! with κ_s statistical bits, so each opened value's distribution is within 2^-κ_s of one that
+//! does not depend on the secret: κ_s = 64 for [`fixed::FixedPoint::new`] and the default
+//! (2^-64 per opened value, N·2^-64 for a session that opens N), lower only for formats built
+//! with [`fixed::FixedPoint::with_widest_masks`] (never below 2^-40 per value; such callers
+//! state their session figure). Channels must be authenticated (the node runs them over mutual
+//! TLS).
 
 #![forbid(unsafe_code)]
 

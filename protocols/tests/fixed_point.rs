@@ -3,9 +3,11 @@
 mod common;
 
 use common::{F, dealer_session, mine};
-use tessera_mpc::{Field, PartyId, Prg, Ring, Seed};
+use tessera_mpc::{Channel, ChannelStats, Field, PartyId, Prg, Ring, Seed};
 use tessera_protocols::Error;
 use tessera_protocols::fixed::{self, FixedPoint};
+use tessera_protocols::spdz::insecure_dealer::InsecureDealer;
+use tessera_protocols::spdz::{InputMasks, Preprocessing, Session, Shared, Triples};
 
 const ULP: f64 = 1.0 / 65536.0;
 
@@ -55,8 +57,129 @@ fn encoding_round_trips_and_rejects_out_of_range() {
     }
     assert!(fx.encode::<F>(1e30).is_err());
     assert!(fx.encode::<F>(f64::NAN).is_err());
+    // 64-bit masks beside k-bit integers must fit the 127-bit field with a bit to spare.
+    assert!(FixedPoint::new::<F>(20, 61).is_ok());
+    assert!(FixedPoint::new::<F>(20, 62).is_err());
     assert!(FixedPoint::new::<F>(16, 90).is_err());
-    assert!(FixedPoint::new::<F>(20, 80).is_ok());
+    assert_eq!(FixedPoint::default(), FixedPoint::new::<F>(16, 61).unwrap());
+    assert_eq!(FixedPoint::default().kappa(), 64);
+    // Wider integers only with narrower (stated) masks, never below 40 bits.
+    assert_eq!(FixedPoint::with_widest_masks::<F>(20, 80).unwrap().kappa(), 45);
+    assert!(FixedPoint::with_widest_masks::<F>(20, 86).is_err());
+    // The default's range: |x| < 2^44.
+    assert!(fx.encode::<F>(17_592_186_044_415.0).is_ok());
+    assert!(fx.encode::<F>(-17_592_186_044_416.0).is_err());
+}
+
+/// Records what this party sends and receives, so a test can rebuild the values it opened.
+struct Tap<'a> {
+    inner: &'a mut dyn Channel,
+    sent: Vec<Vec<u8>>,
+    received: Vec<Vec<u8>>,
+}
+
+impl Channel for Tap<'_> {
+    fn party(&self) -> PartyId {
+        self.inner.party()
+    }
+    fn num_parties(&self) -> usize {
+        self.inner.num_parties()
+    }
+    fn send(&mut self, to: PartyId, payload: &[u8]) -> tessera_mpc::Result<()> {
+        self.sent.push(payload.to_vec());
+        self.inner.send(to, payload)
+    }
+    fn recv(&mut self, from: PartyId) -> tessera_mpc::Result<Vec<u8>> {
+        let msg = self.inner.recv(from)?;
+        self.received.push(msg.clone());
+        Ok(msg)
+    }
+    fn stats(&self) -> ChannelStats {
+        self.inner.stats()
+    }
+}
+
+/// The dealer, except that every random bit is 0: masks r = 0, so an opened masked value shows
+/// exactly the offset that the protocol added to its input.
+struct ZeroBits(InsecureDealer<F>);
+
+impl Preprocessing<F> for ZeroBits {
+    fn mac_key_share(&self) -> F {
+        self.0.mac_key_share()
+    }
+    fn triples(&mut self, ch: &mut dyn Channel, n: usize) -> tessera_protocols::Result<Triples<F>> {
+        self.0.triples(ch, n)
+    }
+    fn input_masks(
+        &mut self,
+        ch: &mut dyn Channel,
+        owner: PartyId,
+        n: usize,
+    ) -> tessera_protocols::Result<InputMasks<F>> {
+        self.0.input_masks(ch, owner, n)
+    }
+    fn bits(&mut self, ch: &mut dyn Channel, n: usize) -> tessera_protocols::Result<Shared<F>> {
+        let b = self.0.bits(ch, n)?;
+        b.sub(&b) // shares and MACs of 0: valid under any key
+    }
+}
+
+type ZeroSession<'a> = Session<'a, F, ZeroBits>;
+
+/// Runs `protocol` on the public-constant sharing of `a` with all-zero masks; returns the first
+/// value it opened and its output.
+fn first_opening(
+    a: &[F],
+    protocol: impl Fn(&mut ZeroSession<'_>, &Shared<F>) -> tessera_protocols::Result<Shared<F>> + Sync,
+) -> (Vec<F>, Vec<F>) {
+    let runs = tessera_mpc::harness::run_in_memory(2, |ch| {
+        let me = ch.party();
+        let mut tap = Tap { inner: ch, sent: vec![], received: vec![] };
+        let dealer = InsecureDealer::new(&Seed([7; 16]), me, 2);
+        let mut s = Session::new(&mut tap, ZeroBits(dealer));
+        let zero = s.random_bits(a.len())?;
+        let x = s.add_public(&zero, a)?; // no traffic so far
+        let y = protocol(&mut s, &x)?;
+        let out = s.output(&y)?;
+        drop(s);
+        let mine = F::decode_exact(&tap.sent[0], a.len())?;
+        let theirs = F::decode_exact(&tap.received[0], a.len())?;
+        let opened = mine.iter().zip(&theirs).map(|(m, t)| *m + *t).collect();
+        Ok::<_, Error>((opened, out))
+    });
+    runs[0].output.as_ref().map_err(|e| e.to_string()).unwrap().clone()
+}
+
+/// Every masked opening (EQZ, LTZ, TruncPr) adds 2^(k−1) first, so for any |a| < 2^(k−1) the
+/// opened a + 2^(k−1) + r lies in [0, 2^(k+κ) + 2^k) and never wraps mod p. With masks forced
+/// to 0 the opened value is a + 2^(k−1) itself; the former EQZ opened a + r, which for a < 0
+/// and r < |a| (probability |a|/2^(k+κ)) is p − (|a| − r): a sign leak this test catches.
+#[test]
+fn masked_openings_never_wrap_for_negative_inputs() {
+    let fx = FixedPoint::default();
+    let half = 1i128 << (fx.k() - 1);
+    let raw = [-(half - 1), -half / 3, -65536, -1, 0, 1, 65536, half / 3, half - 1];
+    let a: Vec<F> = raw.iter().map(|v| F::from_i128(*v)).collect();
+    let bound = (1u128 << (fx.k() + fx.kappa())) + (1u128 << fx.k());
+    let in_range = |name: &str, c: &[F]| {
+        for (v, c) in raw.iter().zip(c) {
+            let c = c.to_u128();
+            assert!(c < bound, "{name}({v}) opened {c}, outside [0, 2^(k+κ) + 2^k)");
+            assert_eq!(c as i128, v + half, "{name}({v}): the offset is 2^(k−1)");
+        }
+    };
+    let (c, eq) = first_opening(&a, |s, x| fixed::eqz(s, fx, x));
+    in_range("eqz", &c);
+    let (c, lt) = first_opening(&a, |s, x| fixed::ltz(s, fx, x));
+    in_range("ltz", &c);
+    let (c, tr) = first_opening(&a, |s, x| fixed::trunc_pr(s, fx, x, fx.f()));
+    in_range("trunc_pr", &c);
+    for (i, v) in raw.iter().enumerate() {
+        assert_eq!(eq[i], F::from_u64(u64::from(*v == 0)), "eqz({v})");
+        assert_eq!(lt[i], F::from_u64(u64::from(*v < 0)), "ltz({v})");
+        // With r = 0 the rounding is deterministic: ⌊a / 2^f⌋.
+        assert_eq!(tr[i].to_i128(), v.div_euclid(1 << fx.f()), "trunc_pr({v})");
+    }
 }
 
 #[test]

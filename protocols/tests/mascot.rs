@@ -38,11 +38,11 @@ fn mascot_with_kos_and_every_softspoken_k() {
     for ot in [OtExtension::Kos, OtExtension::SoftSpoken(2), OtExtension::SoftSpoken(8)] {
         let runs = tessera_mpc::harness::run_in_memory(2, |ch| {
             let mut prep = Mascot::<F>::setup(ch, MascotConfig { ot, batch: 8 })?;
-            let t = prep.triples(ch, 8)?;
+            let (ta, tb, tc) = prep.triples(ch, 8)?.into_shares();
             let mut s = Session::new(ch, prep);
-            let a = s.output(&t.a)?;
-            let b = s.output(&t.b)?;
-            let c = s.output(&t.c)?;
+            let a = s.output(&ta)?;
+            let b = s.output(&tb)?;
+            let c = s.output(&tc)?;
             Ok::<_, Error>((a, b, c))
         });
         let (a, b, c) = runs[0].output.as_ref().unwrap();

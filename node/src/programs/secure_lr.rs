@@ -26,12 +26,18 @@
 //! floating point; the tests compare the two.
 //!
 //! **Security.** Malicious security with abort for the training (SPDZ MACs, statistical security
-//! ≥ 2^-64 per check; truncation masks hide opened values to 2^-40). What is revealed: the row
+//! ≥ 2^-64 per check). Opened masked values (see [`tessera_protocols::fixed`]) are 2^-κ-close to
+//! independent of the secrets, per value: κ = 64 for the cubic sigmoid's truncations and
+//! comparisons (k = 2f + 20 ≤ 60) and κ_u = min(64, 125 − k_u) ≥ 40 for the update truncation,
+//! whose k_u = 3f + g + 10 (linear) or 2f + g + 10 (cubic) grows with log₂(N/lr) (default f = 13,
+//! lr = 1: κ_u = 58 at 60 rows, 44 at 2^20; larger k_u is refused). Per session, by the union
+//! bound: ≤ epochs·(d+1)·2^-κ_u, plus 7·epochs·N·2^-64 for the cubic sigmoid (at the limits,
+//! 200 epochs and 257 weights, below 2^-24). What is revealed: the row
 //! count and feature names of every party (horizontal: checked equal; vertical: also which party
 //! holds the label, and the PSI intersection), and the weights to the recipients. Features must
 //! be standardised: |x| ≤ 16 is enforced; a learning rate so large that training diverges
 //! (|lr·gradient/N| ≥ 2^8) makes the truncation's range assumption fail and the weights
-//! meaningless (never the security of the inputs beyond the 2^-40 statistical mask bound).
+//! meaningless (never the security of the inputs beyond the statistical mask bounds above).
 
 use serde::{Deserialize, Serialize};
 use tessera_ledger::LedgerHash;
@@ -432,9 +438,15 @@ pub fn run(
         SigmoidApprox::Cubic => (f, 1.0),
     };
     let g = 10 + (factor * n as f64 / params.learning_rate).log2().ceil().max(0.0) as u32;
-    let fx_update = FixedPoint::new::<Fp127>(f, f + e_bits + g + 10).map_err(|_| {
-        Error::invalid("secure-lr", "too many rows for the fixed-point range: raise learning_rate")
-    })?;
+    // The update's integers (k = f + e_bits + g + 10, up to 85) may exceed the 61 bits that
+    // 64-bit masks allow in the 127-bit field: those truncations get the widest masks that fit.
+    let fx_update =
+        FixedPoint::with_widest_masks::<Fp127>(f, f + e_bits + g + 10).map_err(|_| {
+            Error::invalid(
+                "secure-lr",
+                "too many rows for the fixed-point range: raise learning_rate",
+            )
+        })?;
     let c = (params.learning_rate / (factor * n as f64) * (1u128 << g) as f64).round() as u64;
     let fx = FixedPoint::new::<Fp127>(f, 2 * f + 20)?;
 

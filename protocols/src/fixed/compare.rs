@@ -3,11 +3,12 @@
 //! Both open the input masked by random shared bits and then compare bit by bit against the
 //! public opened value, which is linear in the shared bits; the only multiplications are a
 //! prefix-OR (log₂ k rounds) for comparison and a product tree (log₂ k rounds) for equality.
+//! Both open through [`open_masked`], with the 2^(k−1) offset, so neither leaks a sign.
 
 use tessera_mpc::Field;
 
-use super::trunc::bit_masks;
-use super::{FixedPoint, MASK_SECURITY_BITS};
+use super::FixedPoint;
+use super::trunc::open_masked;
 use crate::spdz::{Preprocessing, Session, Shared};
 use crate::{Error, Result};
 
@@ -89,12 +90,9 @@ pub fn ltz<F: Field, P: Preprocessing<F>>(
     a: &Shared<F>,
 ) -> Result<Shared<F>> {
     // Mod2m with m = k − 1: a' = a mod 2^(k−1); then a − a' = 2^(k−1)·⌊a / 2^(k−1)⌋ ∈ {−2^(k−1), 0}.
-    let m = fx.k - 1;
-    let n = a.len();
-    let mask = bit_masks(s, n, m, MASK_SECURITY_BITS + 1)?;
-    let shift = vec![F::from_u128(1u128 << m); n];
-    let c = s.open_unchecked(&s.add_public(&a.add(&mask.value)?, &shift)?)?;
-    let c_low: Vec<u128> = c.iter().map(|c| c.to_u128() % (1u128 << m)).collect();
+    let m = fx.k() - 1;
+    let (c, mask) = open_masked(s, fx, a, m)?;
+    let c_low: Vec<u128> = c.iter().map(|c| c % (1u128 << m)).collect();
     let u = bits_lt_public(s, &c_low, &mask.low_bits, m as usize)?;
     // a' = c' − r' + 2^m·u
     let c_low_f: Vec<F> = c_low.iter().map(|v| F::from_u128(*v)).collect();
@@ -117,22 +115,29 @@ pub fn less_than<F: Field, P: Preprocessing<F>>(
     ltz(s, fx, &a.sub(b)?)
 }
 
-/// `[a = 0]` as a shared 0/1, for `a` below 2^(k−1) in magnitude.
+/// What the low k bits of the mask must be for a = 0, given the opened c = a + 2^(k−1) + r:
+/// (c − 2^(k−1)) mod 2^k, i.e. c's low k bits with bit k−1 flipped. (a + 2^(k−1) ∈ [0, 2^k), so
+/// a = 0 iff (c − r) mod 2^k = 2^(k−1).)
+fn eqz_target(c: u128, k: u32) -> u128 {
+    (c % (1u128 << k)) ^ (1u128 << (k - 1))
+}
+
+/// `[a = 0]` as a shared 0/1, for `a` below 2^(k−1) in magnitude (Catrina–de Hoogh SCN 2010 §4,
+/// EQZ, with the same 2^(k−1) offset as LTZ so a negative a cannot wrap mod p).
 pub fn eqz<F: Field, P: Preprocessing<F>>(
     s: &mut Session<'_, F, P>,
     fx: FixedPoint,
     a: &Shared<F>,
 ) -> Result<Shared<F>> {
-    let k = fx.k as usize;
+    let k = fx.k() as usize;
     let n = a.len();
-    let mask = bit_masks(s, n, fx.k, MASK_SECURITY_BITS)?;
-    let c = s.open_unchecked(&a.add(&mask.value)?)?;
-    // a = 0 iff the low k bits of c equal those of r: multiply all (1 − c_i ⊕ r_i).
+    let (c, mask) = open_masked(s, fx, a, fx.k())?;
+    // a = 0 iff the low k bits of r equal those of c − 2^(k−1): multiply all (1 − t_i ⊕ r_i).
     let mut terms = Shared::empty();
     let mut coef = Vec::with_capacity(n * k);
     let mut offs = Vec::with_capacity(n * k);
-    for (e, cv) in c.iter().enumerate() {
-        let cv = cv.to_u128();
+    for (e, &cv) in c.iter().enumerate() {
+        let cv = eqz_target(cv, fx.k());
         for i in 0..k {
             let ci = (cv >> i) & 1;
             terms.extend_from(&mask.low_bits, e * k + i..e * k + i + 1);
@@ -169,4 +174,30 @@ pub fn eqz<F: Field, P: Preprocessing<F>>(
         width = next_width;
     }
     Ok(cur)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::eqz_target;
+
+    /// Exhaustive over small k and κ: the offset opening never wraps (c ∈ [0, 2^(k+κ+1)) for
+    /// negative a too, so its distribution hides the sign), and eqz's target bits match the
+    /// mask exactly when a = 0. Without the offset, c = a + r is negative (wraps to p − …) for
+    /// r < |a|: the leak the old EQZ had.
+    #[test]
+    fn offset_masking_never_wraps_and_finds_zero_exactly() {
+        for k in 2..=6u32 {
+            for kappa in 0..=3u32 {
+                let half = 1i128 << (k - 1);
+                for a in -half..half {
+                    for r in 0..(1i128 << (k + kappa)) {
+                        let c = a + half + r;
+                        assert!((0..1i128 << (k + kappa + 1)).contains(&c), "k={k} a={a} r={r}");
+                        let r_low = (r as u128) % (1u128 << k);
+                        assert_eq!(eqz_target(c as u128, k) == r_low, a == 0, "k={k} a={a} r={r}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -14,7 +14,7 @@ pub fn mul<F: Field, P: Preprocessing<F>>(
     b: &Shared<F>,
 ) -> Result<Shared<F>> {
     let p = s.mul(a, b)?;
-    trunc_pr(s, fx, &p, fx.f)
+    trunc_pr(s, fx, &p, fx.f())
 }
 
 /// Fixed-point inner product: the 2f-bit sum is truncated once, not per term.
@@ -25,7 +25,7 @@ pub fn dot<F: Field, P: Preprocessing<F>>(
     b: &Shared<F>,
 ) -> Result<Shared<F>> {
     let p = s.dot(a, b)?;
-    trunc_pr(s, fx, &p, fx.f)
+    trunc_pr(s, fx, &p, fx.f())
 }
 
 /// ReLU(x) = x·[x ≥ 0].
@@ -50,8 +50,8 @@ pub fn sigmoid<F: Field, P: Preprocessing<F>>(
     let enc = |v: f64| fx.encode::<F>(v);
     let x2 = mul(s, fx, x, x)?;
     let x3 = mul(s, fx, &x2, x)?;
-    let lin = trunc_pr(s, fx, &x.scale(enc(0.197)?), fx.f)?;
-    let cub = trunc_pr(s, fx, &x3.scale(enc(0.004)?), fx.f)?;
+    let lin = trunc_pr(s, fx, &x.scale(enc(0.197)?), fx.f())?;
+    let cub = trunc_pr(s, fx, &x3.scale(enc(0.004)?), fx.f())?;
     let poly = s.add_public(&lin.sub(&cub)?, &vec![enc(0.5)?; n])?;
     // below = [x < −5], above = [x > 5] (i.e. [5 − x < 0]).
     let below = ltz(s, fx, &s.add_public(x, &vec![enc(5.0)?; n])?)?;

@@ -221,13 +221,22 @@ impl<'a, F: Field, P: Preprocessing<F>> Session<'a, F, P> {
     }
 
     /// Beaver multiplication with triples drawn earlier (to keep preprocessing out of a timed
-    /// online phase). The triples must come from this session's preprocessing.
+    /// online phase). The triples must come from this session's preprocessing; they are
+    /// consumed, so none can serve two products (which would open x − x′).
     pub fn mul_with_triples(
         &mut self,
         x: &Shared<F>,
         y: &Shared<F>,
         mut t: Triples<F>,
     ) -> Result<Shared<F>> {
+        if x.len() != y.len() || x.len() != t.len() {
+            return Err(Error::Misuse(format!(
+                "mul of lengths {} and {} with {} triples",
+                x.len(),
+                y.len(),
+                t.len()
+            )));
+        }
         if self.faulty(super::Fault::TripleOffset) {
             t.c.value.iter_mut().for_each(|c| *c += F::ONE);
         }

@@ -11,14 +11,40 @@ use super::Shared;
 use crate::Result;
 
 /// Authenticated triples `[a], [b], [c]` with `c = a·b`, element-wise.
-#[derive(Clone, Debug)]
+///
+/// A triple must be used once: Beaver multiplication opens x − a, so two products on the same
+/// triple open x − x′. Hence no `Clone`, no public constructor (only this crate's
+/// [`Preprocessing`] sources make them) and [`super::Session::mul_with_triples`] consumes them;
+/// [`Triples::into_shares`] gives the shares up for good.
+///
+/// ```compile_fail
+/// # fn reuse(t: tessera_protocols::spdz::Triples<tessera_mpc::Fp127>) {
+/// let again: tessera_protocols::spdz::Triples<_> = t.clone(); // no Clone
+/// # }
+/// ```
+#[derive(Debug)]
 pub struct Triples<F> {
-    /// Shares of the random `a`.
-    pub a: Shared<F>,
-    /// Shares of the random `b`.
-    pub b: Shared<F>,
-    /// Shares of `c = a·b`.
-    pub c: Shared<F>,
+    pub(crate) a: Shared<F>,
+    pub(crate) b: Shared<F>,
+    pub(crate) c: Shared<F>,
+}
+
+impl<F: Field> Triples<F> {
+    /// The number of triples.
+    pub fn len(&self) -> usize {
+        self.a.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.a.is_empty()
+    }
+
+    /// The shares of `a`, `b` and `c`, consuming the triples (e.g. to open and test them);
+    /// they cannot be turned back into [`Triples`].
+    pub fn into_shares(self) -> (Shared<F>, Shared<F>, Shared<F>) {
+        (self.a, self.b, self.c)
+    }
 }
 
 /// Authenticated random masks `[r]` whose values only their owner knows.
@@ -31,6 +57,9 @@ pub struct InputMasks<F> {
 }
 
 /// A source of preprocessing material. Every party must make the same calls in the same order.
+///
+/// [`Triples`] have no public constructor, so an implementation outside this crate can only pass
+/// on triples from one of this crate's sources, each at most once.
 pub trait Preprocessing<F: Field> {
     /// This party's share α_i of the global MAC key.
     fn mac_key_share(&self) -> F;
