@@ -318,8 +318,8 @@ fn baseline_refuses_to_decrypt_or_key_what_it_sent() {
     let n = 12;
     let ids: Vec<String> = (0..n).map(|i| i.to_string()).collect();
     let y: Vec<f64> = (0..n).map(|i| f64::from(i % 2 == 0)).collect();
-    let g = VerticalDataset::from_parts(ids.clone(), vec!["a".into()], vec![0.5; 12], Some(y))
-        .unwrap();
+    let g =
+        VerticalDataset::from_parts(ids.clone(), vec!["a".into()], vec![0.5; 12], Some(y)).unwrap();
     let h = VerticalDataset::from_parts(ids, vec!["b".into()], vec![0.25; 12], None).unwrap();
     let lr =
         HeteroLogisticRegression::new().key_bits(512).epochs(1).protocol(LrProtocol::FateBaseline);

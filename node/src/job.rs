@@ -874,10 +874,7 @@ mod tests {
         other_inputs.inputs.clear();
         for forged in [sybil, other_inputs] {
             assert_eq!(forged.result_hash, ours.result_hash);
-            assert!(matches!(
-                check_anchored(&forged, &ours, &chain),
-                Err(Error::Verification(_))
-            ));
+            assert!(matches!(check_anchored(&forged, &ours, &chain), Err(Error::Verification(_))));
         }
     }
 
