@@ -311,6 +311,67 @@ fn misaligned_rows_and_missing_labels_are_refused() {
     assert!(matches!(runs[0].output, Err(Error::Misuse(ref m)) if m.contains("labels")));
 }
 
+#[test]
+fn baseline_refuses_to_decrypt_or_key_what_it_sent() {
+    use std::sync::Arc;
+    use tessera_mpc::channel::adversary::{Action, Adversary, Rule};
+    let n = 12;
+    let ids: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+    let y: Vec<f64> = (0..n).map(|i| f64::from(i % 2 == 0)).collect();
+    let g =
+        VerticalDataset::from_parts(ids.clone(), vec!["a".into()], vec![0.5; 12], Some(y)).unwrap();
+    let h = VerticalDataset::from_parts(ids, vec!["b".into()], vec![0.25; 12], None).unwrap();
+    let lr =
+        HeteroLogisticRegression::new().key_bits(512).epochs(1).protocol(LrProtocol::FateBaseline);
+    let attack = |rules: fn() -> Vec<Rule>| {
+        let runs = run_in_memory(2, |ch| {
+            if ch.party().0 == 0 {
+                lr.fit(ch, PartyId(1), Role::Guest, &g).map(|_| ())
+            } else {
+                let mut adv = Adversary::new(ch, rules());
+                let _ = lr.fit(&mut adv, PartyId(0), Role::Host, &h);
+                Ok(())
+            }
+        });
+        runs.into_iter().next().unwrap().output
+    };
+    // The host reflects the guest's header: the guest's own Paillier key comes back as the host's.
+    let r = attack(|| vec![Rule::on("lr-baseline/setup", Action::Reflect)]);
+    assert!(
+        matches!(r, Err(Error::Channel(tessera_mpc::Error::Reflected { .. }))),
+        "reflected key: {r:?}"
+    );
+    // The host keeps the guest's encrypted z (which carries the labels) and returns it as its
+    // "masked gradient" for the guest to decrypt; unchecked, the guest hands back z in clear.
+    let r = attack(|| {
+        let kept: Arc<Mutex<Vec<u8>>> = Arc::default();
+        let keep = kept.clone();
+        vec![
+            Rule::on(
+                "lr-baseline/encrypted-rows",
+                Action::Rewrite {
+                    rush: true,
+                    f: Box::new(move |t| {
+                        *keep.lock().unwrap() = t.rushed.unwrap_or_default().to_vec();
+                        t.outgoing.to_vec()
+                    }),
+                },
+            ),
+            Rule::on(
+                "lr-baseline/masked-gradient",
+                Action::Rewrite {
+                    rush: false,
+                    f: Box::new(move |t| kept.lock().unwrap()[..t.outgoing.len()].to_vec()),
+                },
+            ),
+        ]
+    });
+    assert!(
+        matches!(r, Err(Error::Channel(tessera_mpc::Error::Reflected { .. }))),
+        "reflected ciphertexts: {r:?}"
+    );
+}
+
 /// Reads a FATE guest/host pair and puts the host's rows in the guest's ID order.
 fn fate_pair(guest: &str, host: &str) -> Option<(VerticalDataset, VerticalDataset)> {
     let root = tessera_federated::data::datasets_dir()?;

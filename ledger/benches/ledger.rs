@@ -186,11 +186,12 @@ fn receipts(c: &mut Criterion) {
         st_r.to_bytes().len()
     );
     let set = s.set.clone();
+    let chain = s.chain;
     c.bench_function("verify_receipt/transaction", |b| {
-        b.iter(|| verify_receipt(black_box(&tx_r), &set).unwrap())
+        b.iter(|| verify_receipt(black_box(&tx_r), &chain, &set).unwrap())
     });
     c.bench_function("verify_receipt/state", |b| {
-        b.iter(|| verify_receipt(black_box(&st_r), &set).unwrap())
+        b.iter(|| verify_receipt(black_box(&st_r), &chain, &set).unwrap())
     });
     c.bench_function("state_receipt/generate", |b| {
         b.iter(|| s.engine.ledger().state_receipt(&StateKey::Job("job-1500".into())).unwrap())

@@ -122,21 +122,24 @@ fn main() -> Result<()> {
     let receipt = engine.ledger().tx_receipt(&id)?;
     let bytes = receipt.to_bytes();
     let offline = Receipt::from_bytes(&bytes)?;
-    verify_receipt(&offline, &genesis.validators)?;
+    verify_receipt(&offline, &genesis.chain_id(), &genesis.validators)?;
     println!(
         "transaction receipt ({} bytes) verified at height {}",
         bytes.len(),
         offline.header.height
     );
     let receipt = engine.ledger().state_receipt(&StateKey::Job("job-42".into()))?;
-    verify_receipt(&receipt, &genesis.validators)?;
+    verify_receipt(&receipt, &genesis.chain_id(), &genesis.validators)?;
     println!("state receipt for job-42 ({} bytes) verified", receipt.to_bytes().len());
     let absent = engine.ledger().state_receipt(&StateKey::Job("job-43".into()))?;
-    verify_receipt(&absent, &genesis.validators)?;
+    verify_receipt(&absent, &genesis.chain_id(), &genesis.validators)?;
     println!("absence receipt for job-43 verified");
     let mut tampered = Receipt::from_bytes(&bytes)?;
     tampered.header.time_ms += 1;
-    println!("tampered receipt: {}", verify_receipt(&tampered, &genesis.validators).unwrap_err());
+    println!(
+        "tampered receipt: {}",
+        verify_receipt(&tampered, &genesis.chain_id(), &genesis.validators).unwrap_err()
+    );
 
     // 5. Key backup: the hospital's key split 2-of-3 among holders, then recovered.
     let holders: Vec<HolderKey> = (0..3).map(|_| HolderKey::generate()).collect::<Result<_>>()?;

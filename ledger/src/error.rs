@@ -95,6 +95,9 @@ pub enum Error {
     /// The header was certified by a different validator set than the one the verifier trusts.
     #[error("header names a different validator set")]
     WrongValidatorSet,
+    /// The header belongs to another ledger than the one the verifier expects (another chain id).
+    #[error("header names a different chain")]
+    WrongChain,
     /// The genesis file is inconsistent (threshold above the number of admins, duplicate names…).
     #[error("invalid genesis: {0}")]
     InvalidGenesis(String),

@@ -50,7 +50,7 @@
 //!
 //! // Anyone holding the validator set checks the receipt offline.
 //! let receipt = engine.ledger().tx_receipt(&id)?;
-//! verify_receipt(&receipt, &genesis.validators)?;
+//! verify_receipt(&receipt, &genesis.chain_id(), &genesis.validators)?;
 //! # std::fs::remove_dir_all(&dir)?;
 //! # Ok(())
 //! # }

@@ -2,13 +2,19 @@
 //! transaction was included in a certified block or that a state entry held (or did not hold) a
 //! value at a certified block.
 //!
-//! `verify_receipt` checks, in order: the certificate's quorum of validator signatures over the
-//! header (and that the header names the trusted set), then the Merkle proof from the entry to the
-//! header's transaction root or state root.
+//! `verify_receipt` checks, in order: that the header names the expected chain, the certificate's
+//! quorum of validator signatures over the header (and that the header names the trusted set),
+//! then the Merkle proof from the entry to the header's transaction root or state root.
+//!
+//! The chain check matters because one validator set may certify several ledgers (a staging and a
+//! production chain run by the same organisations): their votes are chain-bound (the header hash
+//! covers the chain id), but a verifier that trusted only the validator set would accept a
+//! receipt of the other chain.
 
 use crate::block::{BlockHeader, CommitCertificate, ValidatorSet};
 use crate::codec::{Decode, Encode, MAX_TX_BYTES, Reader, Writer};
 use crate::error::{Error, Result};
+use crate::hash::Hash32;
 use crate::merkle::TxProof;
 use crate::smt::SmtProof;
 
@@ -51,8 +57,16 @@ pub struct Receipt {
     pub certificate: CommitCertificate,
 }
 
-/// Checks a receipt against a trusted validator set, without any database.
-pub fn verify_receipt(receipt: &Receipt, validators: &ValidatorSet) -> Result<()> {
+/// Checks a receipt for the chain `chain_id` (the genesis hash) against a trusted validator set,
+/// without any database.
+pub fn verify_receipt(
+    receipt: &Receipt,
+    chain_id: &Hash32,
+    validators: &ValidatorSet,
+) -> Result<()> {
+    if receipt.header.chain_id != *chain_id {
+        return Err(Error::WrongChain);
+    }
     let h = receipt.header.hash_alg;
     receipt.certificate.verify(&receipt.header, validators)?;
     match (&receipt.entry, &receipt.proof) {

@@ -116,6 +116,7 @@ fn sigkill_mid_write_reopens_at_last_block() {
         .submit(Transaction::sign(&chain, KeyRef::did_key(user.public_key()), 1, body, &user))
         .unwrap();
     engine.seal(u64::MAX / 2).unwrap().unwrap();
-    verify_receipt(&engine.ledger().tx_receipt(&id).unwrap(), &g.validators).unwrap();
+    verify_receipt(&engine.ledger().tx_receipt(&id).unwrap(), &g.chain_id(), &g.validators)
+        .unwrap();
     engine.ledger().check_integrity().unwrap();
 }

@@ -19,7 +19,7 @@ fn assert_every_flip_refused(r: &Receipt, set: &ValidatorSet, ledger: &Ledger) -
             let mut b = bytes.clone();
             b[i] ^= mask;
             let Ok(t) = Receipt::from_bytes(&b) else { continue };
-            if verify_receipt(&t, set).is_err() {
+            if verify_receipt(&t, &r.header.chain_id, set).is_err() {
                 continue;
             }
             match (&r.entry, &t.entry) {
@@ -54,14 +54,14 @@ fn scenario(hash: LedgerHash) {
 
     // Transaction receipt.
     let r = n.ledger().tx_receipt(&id).unwrap();
-    verify_receipt(&r, &set).unwrap();
+    verify_receipt(&r, &chain, &set).unwrap();
     let decoded = Receipt::from_bytes(&r.to_bytes()).unwrap();
     assert_eq!(decoded, r);
     assert_every_flip_refused(&r, &set, n.ledger());
 
     // State receipts: the job record (present) and an unknown job (absent).
     let r = n.ledger().state_receipt(&StateKey::Job("job-1".into())).unwrap();
-    verify_receipt(&r, &set).unwrap();
+    verify_receipt(&r, &chain, &set).unwrap();
     let ReceiptEntry::State { value: Some(v), .. } = &r.entry else { panic!("job missing") };
     let job = JobRecord::from_bytes(v).unwrap();
     assert_eq!(job.commitment.participants, vec![p1.did(), p2.did()]);
@@ -69,11 +69,11 @@ fn scenario(hash: LedgerHash) {
     // Claiming the present entry is absent, or another value, fails.
     let mut lie = r.clone();
     lie.entry = ReceiptEntry::State { key: StateKey::Job("job-1".into()).to_bytes(), value: None };
-    assert!(matches!(verify_receipt(&lie, &set), Err(Error::ProofInvalid(_))));
+    assert!(matches!(verify_receipt(&lie, &chain, &set), Err(Error::ProofInvalid(_))));
 
     let r = n.ledger().state_receipt(&StateKey::Job("job-404".into())).unwrap();
     assert!(matches!(r.entry, ReceiptEntry::State { value: None, .. }));
-    verify_receipt(&r, &set).unwrap();
+    verify_receipt(&r, &chain, &set).unwrap();
     let aliases = assert_every_flip_refused(&r, &set, n.ledger());
     println!("{aliases} key flips gave true absence receipts for other keys");
     let mut lie = r.clone();
@@ -81,37 +81,37 @@ fn scenario(hash: LedgerHash) {
         key: StateKey::Job("job-404".into()).to_bytes(),
         value: Some(vec![1]),
     };
-    assert!(verify_receipt(&lie, &set).is_err());
+    assert!(verify_receipt(&lie, &chain, &set).is_err());
 
     // Wrong validator set: another key, or the right key under another name.
     let other = KeyPair::generate(SignatureSuite::Ed25519).unwrap();
     let wrong =
         ValidatorSet::new(vec![Validator { name: "v0".into(), key: other.public_key() }]).unwrap();
-    assert!(matches!(verify_receipt(&r, &wrong), Err(Error::WrongValidatorSet)));
+    assert!(matches!(verify_receipt(&r, &chain, &wrong), Err(Error::WrongValidatorSet)));
     let renamed =
         ValidatorSet::new(vec![Validator { name: "v9".into(), key: set.validators[0].key }])
             .unwrap();
-    assert!(matches!(verify_receipt(&r, &renamed), Err(Error::WrongValidatorSet)));
+    assert!(matches!(verify_receipt(&r, &chain, &renamed), Err(Error::WrongValidatorSet)));
 
     // A forged certificate: an outsider signs the genuine header.
     let mut forged = r.clone();
     forged.certificate = CommitCertificate::sign_single(&r.header, 0, &other);
-    assert!(matches!(verify_receipt(&forged, &set), Err(Error::CertificateInvalid(_))));
+    assert!(matches!(verify_receipt(&forged, &chain, &set), Err(Error::CertificateInvalid(_))));
     // A forged header re-signed by the outsider under a set naming the outsider is refused
     // against the trusted set.
     let mut fake = r.clone();
     fake.header.validator_set_hash = wrong.hash(hash);
     fake.certificate = CommitCertificate::sign_single(&fake.header, 0, &other);
-    assert!(matches!(verify_receipt(&fake, &set), Err(Error::WrongValidatorSet)));
+    assert!(matches!(verify_receipt(&fake, &chain, &set), Err(Error::WrongValidatorSet)));
     // An empty certificate.
     let mut empty = r.clone();
     empty.certificate.signatures.clear();
-    assert!(matches!(verify_receipt(&empty, &set), Err(Error::CertificateInvalid(_))));
+    assert!(matches!(verify_receipt(&empty, &chain, &set), Err(Error::CertificateInvalid(_))));
     // Mixed-up proof kinds.
     let tr = n.ledger().tx_receipt(&id).unwrap();
     let mut mixed = r.clone();
     mixed.proof = tr.proof.clone();
-    assert!(matches!(verify_receipt(&mixed, &set), Err(Error::ProofInvalid(_))));
+    assert!(matches!(verify_receipt(&mixed, &chain, &set), Err(Error::ProofInvalid(_))));
 }
 
 #[test]
@@ -169,4 +169,42 @@ fn certificates_need_two_thirds_plus_one() {
     let mut swapped = cert(&[0, 1, 2]);
     swapped.signatures[2].1 = vote(3).1;
     assert!(swapped.verify(&header, &set).is_err());
+}
+
+#[test]
+fn a_receipt_of_another_chain_certified_by_the_same_validators_is_refused() {
+    // One validator key certifies two ledgers, say staging and production: same validator set,
+    // different chain ids (the genesis files differ in the chain name only).
+    let validator = KeyPair::generate(SignatureSuite::Ed25519).unwrap();
+    let admins: Vec<KeyPair> =
+        (0..3).map(|_| KeyPair::generate(SignatureSuite::Ed25519).unwrap()).collect();
+    let production = genesis_with(LedgerHash::Sha256, &validator, &admins);
+    let mut staging = production.clone();
+    staging.chain_name = "staging".into();
+    assert_eq!(staging.validators, production.validators);
+    assert_ne!(staging.chain_id(), production.chain_id());
+
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(dir.path().join("staging.redb"), &staging).unwrap();
+    let key = KeyPair::from_secret(SignatureSuite::Ed25519, &validator.secret_bytes()).unwrap();
+    let mut engine = SingleValidator::new(ledger, key, EngineConfig::default()).unwrap();
+    let user = KeyPair::generate(SignatureSuite::Ed25519).unwrap();
+    let body = TxBody::RegisterDataSet {
+        id: "d".into(),
+        content_hash: HashAlg::Sha256.digest(b"x"),
+        schema_hash: HashAlg::Sha256.digest(b"y"),
+    };
+    let tx =
+        Transaction::sign(&staging.chain_id(), KeyRef::did_key(user.public_key()), 1, body, &user);
+    let id = engine.submit(tx).unwrap();
+    assert!(engine.seal(2_000).unwrap().unwrap().rejected.is_empty());
+    let receipt = engine.ledger().tx_receipt(&id).unwrap();
+
+    // Genuine for staging; the same receipt shown to a production verifier is refused, although
+    // every signature in it is valid under the validator set production trusts.
+    verify_receipt(&receipt, &staging.chain_id(), &staging.validators).unwrap();
+    assert!(matches!(
+        verify_receipt(&receipt, &production.chain_id(), &production.validators),
+        Err(Error::WrongChain)
+    ));
 }

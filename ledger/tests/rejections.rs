@@ -410,3 +410,43 @@ fn key_rotated_earlier_in_the_same_block_is_used_strictly() {
     assert_eq!(out.rejected[0].0, ids[2]);
     assert!(matches!(out.rejected[0].1, Error::BadSignature));
 }
+
+#[test]
+fn approvals_do_not_move_between_chains_jobs_or_signers() {
+    let mut n = net(LedgerHash::Sha256);
+    let chain = n.chain;
+    let mut owner = n.user("owner", SignatureSuite::Ed25519);
+    let mut p1 = n.user("p1", SignatureSuite::Ed25519);
+    let p2 = n.user("p2", SignatureSuite::Secp256k1);
+    dataset_and_grant(&mut n, &mut owner, "ds", "g1", PROG, vec![p1.did(), p2.did()], 5);
+    let inputs = || vec![input("ds", "g1")];
+    // Participants' signatures made for another chain, or for another job id, replayed onto a
+    // commitment for this chain and job.
+    let mut c = commitment(&chain, "j0", &[&p1, &p2], PROG, inputs());
+    c.signatures = commitment(&[0x5a; 32], "j0", &[&p1, &p2], PROG, inputs()).signatures;
+    assert!(matches!(n.run(p1.tx(&chain, TxBody::Commit(c))), Err(Error::BadSignature)));
+    let mut c = commitment(&chain, "j0", &[&p1, &p2], PROG, inputs());
+    c.signatures = commitment(&chain, "other-job", &[&p1, &p2], PROG, inputs()).signatures;
+    assert!(matches!(n.run(p1.tx(&chain, TxBody::Commit(c))), Err(Error::BadSignature)));
+    // p1's signature reflected into p2's slot (naming p2 as the signer).
+    let mut c = commitment(&chain, "j0", &[&p1, &p2], PROG, inputs());
+    c.signatures[1].signature = c.signatures[0].signature;
+    assert!(matches!(n.run(p1.tx(&chain, TxBody::Commit(c))), Err(Error::BadSignature)));
+
+    // Governance approvals for another chain, or one admin approving twice.
+    let action = GovAction::RemoveOrg("org-b".into());
+    let sign = |chain: &Hash32, k: &KeyPair| AdminApproval {
+        admin: k.public_key(),
+        signature: k.sign(&governance_message(chain, 1, &action)),
+    };
+    let approvals = vec![sign(&[0x5a; 32], &n.admins[0]), sign(&[0x5a; 32], &n.admins[1])];
+    let tx = p1.tx(&chain, TxBody::Governance { seq: 1, action: action.clone(), approvals });
+    assert!(matches!(n.run(tx), Err(Error::BadSignature)));
+    let approvals = vec![sign(&chain, &n.admins[0]), sign(&chain, &n.admins[0])];
+    let tx = p1.tx(&chain, TxBody::Governance { seq: 1, action: action.clone(), approvals });
+    assert!(matches!(n.run(tx), Err(Error::NotAuthorised(_))));
+
+    // The honest commitment still goes through.
+    let c = commitment(&chain, "j0", &[&p1, &p2], PROG, inputs());
+    n.run(p1.tx(&chain, TxBody::Commit(c))).unwrap();
+}

@@ -34,7 +34,7 @@ use crate::transport::{MeshConfig, QuicChannel};
 /// Domain tag of program hashes.
 const PROGRAM_DOMAIN: &[u8] = b"tessera-node/program/v1";
 /// Domain tag of input commitments.
-const INPUT_DOMAIN: &[u8] = b"tessera-node/input/v1";
+const INPUT_DOMAIN: &[u8] = b"tessera-node/input/v2";
 /// Domain tag of result hashes.
 const RESULT_DOMAIN: &[u8] = b"tessera-node/result/v1";
 
@@ -342,6 +342,34 @@ pub struct JobOutcome {
     pub total_ms: u64,
 }
 
+/// The commitment `party` publishes to its input `data` in job `job_id`: the job id and the
+/// party's DID are hashed in (length-prefixed), so two parties holding the same file commit
+/// differently and a peer that echoes our commitment back is caught (it never names the peer).
+pub fn input_commitment(job_id: &str, party: &Did, data: &[u8]) -> Hash32 {
+    let did = party.to_string();
+    LedgerHash::Sha256.hash(&[
+        INPUT_DOMAIN,
+        &(job_id.len() as u64).to_le_bytes(),
+        job_id.as_bytes(),
+        &(did.len() as u64).to_le_bytes(),
+        did.as_bytes(),
+        data,
+    ])
+}
+
+/// Checks that the commitment anchored under our job is the one we signed, in every field
+/// (chain, job, participants, program, inputs, result). Comparing only the result hash and the
+/// number of signatures would accept a commitment that party 0 anchored under our job id with
+/// other participants (its own sybil DIDs) or other inputs.
+fn check_anchored(anchored: &Commitment, ours: &Commitment, chain: &Hash32) -> Result<()> {
+    if anchored.signing_message(chain) != ours.signing_message(chain)
+        || anchored.signatures.len() != ours.signatures.len()
+    {
+        return Err(Error::Verification("the anchored commitment differs from ours".into()));
+    }
+    Ok(())
+}
+
 /// The result hash of result bytes.
 pub fn result_hash(bytes: &[u8]) -> Hash32 {
     LedgerHash::Sha256.hash(&[RESULT_DOMAIN, bytes])
@@ -618,7 +646,8 @@ fn compute_and_anchor(
     let (result_bytes, rhash) = finish_result(ch, &to, computed.result)?;
 
     progress("exchanging input commitments");
-    let my_input = LedgerHash::Sha256.hash(&[INPUT_DOMAIN, spec.job_id.as_bytes(), data]);
+    let dids = spec.dids()?;
+    let my_input = input_commitment(&spec.job_id, &dids[me.index()], data);
     ch.broadcast(&my_input)?;
     let mut inputs = Vec::with_capacity(spec.parties.len());
     for (p, ps) in spec.parties.iter().enumerate() {
@@ -626,7 +655,17 @@ fn compute_and_anchor(
             my_input
         } else {
             let raw = ch.recv(crate::pid(p))?;
-            raw.as_slice().try_into().map_err(|_| Error::invalid("peer message", "commitment"))?
+            let theirs: Hash32 = raw
+                .as_slice()
+                .try_into()
+                .map_err(|_| Error::invalid("peer message", "commitment"))?;
+            if theirs == my_input {
+                return Err(Error::Verification(format!(
+                    "{} sent back our own input commitment",
+                    dids[p]
+                )));
+            }
+            theirs
         };
         inputs.push(InputCommitment {
             dataset: ps.dataset.clone(),
@@ -636,7 +675,7 @@ fn compute_and_anchor(
     }
     let mut c = Commitment {
         job_id: spec.job_id.clone(),
-        participants: spec.dids()?,
+        participants: dids,
         program_hash: spec.program.hash()?,
         inputs,
         result_hash: rhash,
@@ -693,10 +732,7 @@ fn compute_and_anchor(
     let rec: JobRecord = ledger
         .state(&StateKey::Job(spec.job_id.clone()))?
         .ok_or_else(|| Error::Verification("the commitment is not on the ledger".into()))?;
-    if rec.commitment.result_hash != rhash || rec.commitment.signatures.len() != c.signatures.len()
-    {
-        return Err(Error::Verification("the anchored commitment differs from ours".into()));
-    }
+    check_anchored(&rec.commitment, &c, &chain)?;
     let _ = height;
     Ok((Done { result_bytes, result_hash: rhash, model_file: computed.model_file }, rec.height))
 }
@@ -793,6 +829,53 @@ mod tests {
         assert!(spec("\"did:tessera:b\"", p, &roles).is_err());
         // Roles mean nothing to other programs.
         assert!(spec(outs, "name = \"joint-stats\"", &roles).is_err());
+    }
+
+    #[test]
+    fn input_commitments_name_the_job_and_the_party() {
+        let (a, b) = (Did::parse("did:tessera:a").unwrap(), Did::parse("did:tessera:b").unwrap());
+        let c = input_commitment("j", &a, b"same file");
+        // Two parties with the same file: an echo of one is never the other's commitment.
+        assert_ne!(c, input_commitment("j", &b, b"same file"));
+        assert_ne!(c, input_commitment("j2", &a, b"same file"));
+        assert_ne!(c, input_commitment("j", &a, b"other file"));
+        // Length prefixes: moving a byte between job id and DID changes the commitment.
+        assert_ne!(input_commitment("j1", &a, b"x"), input_commitment("j", &a, b"1x"));
+    }
+
+    #[test]
+    fn an_anchored_commitment_with_our_result_hash_but_other_fields_is_refused() {
+        let chain = [3u8; 32];
+        let did = |s: &str| Did::parse(s).unwrap();
+        let approval = |d: &str| Approval {
+            signer: tessera_ledger::KeyRef::new(did(d), "key-1"),
+            signature: Signature([0; 64]),
+        };
+        let ours = Commitment {
+            job_id: "j".into(),
+            participants: vec![did("did:tessera:a"), did("did:tessera:b")],
+            program_hash: [1; 32],
+            inputs: vec![InputCommitment {
+                dataset: "d".into(),
+                grant: "g".into(),
+                commitment: [2; 32],
+            }],
+            result_hash: [4; 32],
+            tee_evidence_hash: None,
+            signatures: vec![approval("did:tessera:a"), approval("did:tessera:b")],
+        };
+        check_anchored(&ours, &ours, &chain).unwrap();
+        // Party 0 anchors, under our job id, a commitment with the same result hash and as many
+        // signatures, but signed by DIDs it controls, or over other inputs.
+        let mut sybil = ours.clone();
+        sybil.participants[1] = did("did:tessera:mallory");
+        sybil.signatures[1] = approval("did:tessera:mallory");
+        let mut other_inputs = ours.clone();
+        other_inputs.inputs.clear();
+        for forged in [sybil, other_inputs] {
+            assert_eq!(forged.result_hash, ours.result_hash);
+            assert!(matches!(check_anchored(&forged, &ours, &chain), Err(Error::Verification(_))));
+        }
     }
 
     #[test]

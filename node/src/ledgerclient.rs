@@ -221,7 +221,7 @@ impl RemoteLedger {
         if rc.header.chain_id != self.genesis.chain_id() {
             return Err(self.forged("a receipt of another chain"));
         }
-        verify_receipt(rc, &self.genesis.validators)
+        verify_receipt(rc, &self.genesis.chain_id(), &self.genesis.validators)
             .map_err(|e| self.forged(&format!("an invalid receipt ({e})")))
     }
 

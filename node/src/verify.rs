@@ -1,7 +1,7 @@
 //! `tessera verify`: checks a job's anchored commitment with nothing but the validator set.
 //!
 //! The receipt (a state receipt for `job/<id>`, exported by `job status --receipt` or read from
-//! the ledger) is checked against the validator set of `genesis.json` with
+//! the ledger) is checked against the chain id and validator set of `genesis.json` with
 //! [`tessera_ledger::verify_receipt`]: the validators' signatures over the block header, then the
 //! Merkle proof from the job record to the header's state root. The record's commitment then
 //! gives the program hash, participants and result hash; a result file is accepted only if its
@@ -43,7 +43,8 @@ pub fn verify(
     receipt: &Receipt,
     result_file: Option<&Path>,
 ) -> Result<Verified> {
-    verify_receipt(receipt, &genesis.validators)
+    // Bound to this genesis' chain: the same validators may certify other ledgers too.
+    verify_receipt(receipt, &genesis.chain_id(), &genesis.validators)
         .map_err(|e| Error::Verification(format!("receipt: {e}")))?;
     let ReceiptEntry::State { key, value } = &receipt.entry else {
         return Err(Error::Verification("not a state receipt".into()));

@@ -20,7 +20,9 @@
 //! Security: semi-honest, under the decisional Diffie–Hellman assumption in Ristretto255
 //! (about 126-bit security) with `H` modelled as a random oracle. A malicious party could
 //! substitute points (learning whether chosen identifiers are present); run it only between
-//! parties that follow the protocol, as FATE's intersection does. Two rounds.
+//! parties that follow the protocol, as FATE's intersection does. Two rounds. A peer that sends
+//! back any of our own blinded points (a reflection, which would make us believe our whole set is
+//! in the intersection) is refused; a re-blinded reflection cannot be told from honest points.
 
 use std::collections::HashMap;
 
@@ -116,6 +118,28 @@ fn decode_points(bytes: &[u8], expected: Option<usize>) -> Result<Vec<RistrettoP
     Ok(points)
 }
 
+/// Step labels ([`Channel::begin_step`]) of the two rounds.
+const STEP_BLIND: &str = "psi/blind";
+const STEP_DOUBLE: &str = "psi/double";
+
+/// Refuses a round-1 message in which the peer sends back any of our own blinded points.
+///
+/// An honest peer's points `b·H(y)` equal our `a·H(x)` only with negligible probability. A peer
+/// that reflects our points and then our round-2 answer makes us believe that every one of our
+/// rows is in the intersection. This check stops that naive reflection only: a malicious peer can
+/// re-blind what it reflects (send `c·a·H(x)`), which no check can tell from honest points; the
+/// protocol is semi-honest (see the module docs).
+fn refuse_reflected(mine: &[u8], theirs: &[u8], peer: PartyId) -> Result<()> {
+    let (Some(mine), Some(theirs)) = (mine.get(8..), theirs.get(8..)) else {
+        return Ok(()); // a short message fails to decode right after
+    };
+    let ours: std::collections::HashSet<&[u8]> = mine.chunks_exact(POINT_BYTES).collect();
+    if theirs.chunks_exact(POINT_BYTES).any(|c| ours.contains(c)) {
+        return Err(Error::Channel(tessera_mpc::Error::Reflected { peer, step: STEP_BLIND }));
+    }
+    Ok(())
+}
+
 /// Runs ECDH-PSI with `peer` on this party's identifiers (`ids` must be distinct; duplicates
 /// are refused, since they would make the alignment ambiguous).
 ///
@@ -142,12 +166,20 @@ pub fn ecdh_psi<I: AsRef<[u8]>>(
     }
 
     // Round 1: our blinded points, shuffled, so the peer learns no positions.
+    ch.begin_step(STEP_BLIND);
     let perm = random_permutation(hashed.len(), &mut prg);
     let blinded: Vec<RistrettoPoint> = perm.iter().map(|&i| hashed[i] * secret).collect();
-    ch.send(peer, &encode_points(&blinded))?;
-    let theirs = decode_points(&ch.recv(peer)?, None)?;
+    let mine = encode_points(&blinded);
+    ch.send(peer, &mine)?;
+    let raw = ch.recv(peer)?;
+    if let Err(e) = refuse_reflected(&mine, &raw, peer) {
+        secret.zeroize();
+        return Err(e);
+    }
+    let theirs = decode_points(&raw, None)?;
 
     // Round 2: blind theirs again and return them in the order received.
+    ch.begin_step(STEP_DOUBLE);
     let theirs_double: Vec<RistrettoPoint> = theirs.iter().map(|p| p * secret).collect();
     secret.zeroize();
     ch.send(peer, &encode_points(&theirs_double))?;
@@ -233,6 +265,37 @@ mod tests {
             }
         });
         assert!(runs.iter().all(|r| r.output.as_ref().unwrap().aligned_rows.is_empty()));
+    }
+
+    #[test]
+    fn a_peer_reflecting_our_points_is_refused() {
+        use tessera_mpc::channel::adversary::{Action, Adversary, Rule};
+        // Party 1 rushes: it reads party 0's blinded points and sends them back as its own, then
+        // returns party 0's double-blinded answer as party 0's points. Unchecked, party 0 would
+        // find every one of its rows in the intersection (party 1's ids are disjoint from its).
+        let a = ids(0..20);
+        let b = ids(100..120);
+        let runs = run_in_memory(2, |ch| {
+            if ch.party().index() == 0 {
+                ecdh_psi(ch, PartyId(1), &a).map(|o| o.aligned_rows.len())
+            } else {
+                let rules = vec![
+                    Rule::on(STEP_BLIND, Action::Reflect),
+                    Rule::on(STEP_DOUBLE, Action::Reflect),
+                ];
+                let mut adv = Adversary::new(ch, rules);
+                let _ = ecdh_psi(&mut adv, PartyId(0), &b);
+                Ok(0)
+            }
+        });
+        assert!(
+            matches!(
+                &runs[0].output,
+                Err(Error::Channel(tessera_mpc::Error::Reflected { step: STEP_BLIND, .. }))
+            ),
+            "{:?}",
+            runs[0].output
+        );
     }
 
     #[test]

@@ -129,3 +129,24 @@ fn seals_are_randomised() {
     let enclave = SimulatedEnclave::new(MEASUREMENT).unwrap();
     assert_ne!(enclave.seal(b"x", b"").unwrap(), enclave.seal(b"x", b"").unwrap());
 }
+
+#[test]
+fn evidence_of_one_job_is_no_evidence_for_another_job_or_ledger() {
+    // Evidence made for job "j-1" of a program on one ledger, replayed for the next job of the
+    // same program, or for a job of the same id on another ledger.
+    let (chain, program) = ([0x01; 32], [0x02; 32]);
+    let job = JobCommitment::for_job(&chain, "j-1", &program);
+    let enclave = SimulatedEnclave::new(MEASUREMENT).unwrap();
+    let ev = enclave.attest(&job).unwrap();
+    let verifier = opted_in();
+    let key = enclave.enclave_key_hash();
+    verifier.verify_bound(&ev, &Binding::new(job, key), NOW).unwrap();
+    for other in [
+        JobCommitment::for_job(&chain, "j-2", &program),
+        JobCommitment::for_job(&[0x03; 32], "j-1", &program),
+        JobCommitment::for_job(&chain, "j-1", &[0x04; 32]),
+    ] {
+        let r = verifier.verify_bound(&ev, &Binding::new(other, key), NOW);
+        assert!(matches!(r, Err(TeeError::BindingMismatch)), "{other:?}");
+    }
+}

@@ -20,6 +20,29 @@ const MASKED_BYTES: usize = 16;
 /// Bits of the uniform mask added before the peer decrypts (value bits + 40).
 const MASK_BITS: u32 = 100;
 
+/// Step labels ([`Channel::begin_step`]) of the setup and of a batch's three rounds.
+pub(crate) const STEP_SETUP: &str = "lr-baseline/setup";
+pub(crate) const STEP_ROWS: &str = "lr-baseline/encrypted-rows";
+pub(crate) const STEP_GRADIENT: &str = "lr-baseline/masked-gradient";
+pub(crate) const STEP_DECRYPTED: &str = "lr-baseline/decrypted";
+
+/// Refuses to decrypt, for the peer, any of the ciphertexts we sent it this batch.
+///
+/// Our round-1 ciphertexts hold our per-sample values (the guest's `z` carries its labels); a
+/// peer that returned them as its "masked gradient" would get them decrypted. This stops the
+/// naive reflection only: a re-randomised or homomorphically shifted copy cannot be told from an
+/// honest gradient, which is why the schedule is semi-honest, as FATE's is (see the module docs).
+fn refuse_own_ciphertexts(mine: &[u8], theirs: &[u8], len: usize, peer: PartyId) -> Result<()> {
+    if len == 0 {
+        return Ok(());
+    }
+    let ours: std::collections::HashSet<&[u8]> = mine.chunks_exact(len).collect();
+    if theirs.chunks_exact(len).any(|c| ours.contains(c)) {
+        return Err(Error::Channel(tessera_mpc::Error::Reflected { peer, step: STEP_GRADIENT }));
+    }
+    Ok(())
+}
+
 struct Setup {
     pk: PaillierPublicKey,
     sk: PaillierSecretKey,
@@ -43,8 +66,13 @@ pub(super) fn train(
     let timer = PhaseTimer::start("setup", ch);
     let (pk, sk) = keygen(cfg.key_bits)?;
     let cols = if role == Role::Guest { d + 1 } else { d };
+    ch.begin_step(STEP_SETUP);
     ch.send(peer, &header(n, cols, &pk))?;
     let (peer_cols, peer_pk) = parse_header(&ch.recv(peer)?, n)?;
+    if peer_pk == pk {
+        // Our own key reflected: we would decrypt for the peer what we encrypted for it.
+        return Err(Error::Channel(tessera_mpc::Error::Reflected { peer, step: STEP_SETUP }));
+    }
     let setup = Setup { pk, sk, peer_pk, peer_cols };
     let mut phases = vec![timer.finish(ch)];
     let train_timer = PhaseTimer::start("train", ch);
@@ -94,7 +122,9 @@ fn step(
     // Round 1: one ciphertext per sample (host: [[u_h]], guest: [[z]]) under own key.
     let plain: Vec<_> =
         q.iter().map(|&v| signed_to_zn(i128::from(v), setup.pk.modulus())).collect();
-    ch.send(peer, &encode_cts(&setup.pk, &encrypt_all(&setup.pk, &plain)?))?;
+    ch.begin_step(STEP_ROWS);
+    let mine = encode_cts(&setup.pk, &encrypt_all(&setup.pk, &plain)?);
+    ch.send(peer, &mine)?;
     let enc_peer = decode_cts(&setup.peer_pk, &ch.recv(peer)?, m)?;
     // Round 2: the encrypted gradient of own features (guest: with the intercept), one
     // ciphertext per value, masked, for the peer (who holds the key) to decrypt.
@@ -128,9 +158,13 @@ fn step(
         grads.push(setup.peer_pk.add(&enc, &add));
         masks.push(mask);
     }
+    ch.begin_step(STEP_GRADIENT);
     ch.send(peer, &encode_cts(&setup.peer_pk, &grads))?;
-    let to_decrypt = decode_cts(&setup.pk, &ch.recv(peer)?, setup.peer_cols)?;
+    let raw = ch.recv(peer)?;
+    refuse_own_ciphertexts(&mine, &raw, setup.pk.ciphertext_len(), peer)?;
+    let to_decrypt = decode_cts(&setup.pk, &raw, setup.peer_cols)?;
     // Round 3: decrypt the peer's masked gradient and return it.
+    ch.begin_step(STEP_DECRYPTED);
     let mut back = Vec::with_capacity(setup.peer_cols * MASKED_BYTES);
     for c in &to_decrypt {
         back.extend_from_slice(&decrypt_signed(&setup.sk, setup.pk.modulus(), c).to_le_bytes());

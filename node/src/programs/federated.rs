@@ -326,6 +326,10 @@ pub fn run(
         .as_slice()
         .try_into()
         .map_err(|_| Error::invalid("peer message", "model hash"))?;
+    if theirs == mine {
+        // Our salted hash echoed back: the peer would commit to our model part as its own.
+        return Err(Error::Verification("the peer sent back our own model commitment".into()));
+    }
     let mut hashes = vec![hex::encode(mine), hex::encode(theirs)];
     if me.0 == 1 {
         hashes.swap(0, 1);
