@@ -107,6 +107,9 @@ impl Preprocessing<F> for ZeroBits {
     fn mac_key_share(&self) -> F {
         self.0.mac_key_share()
     }
+    fn session(&self) -> tessera_mpc::SessionId {
+        self.0.session()
+    }
     fn triples(&mut self, ch: &mut dyn Channel, n: usize) -> tessera_protocols::Result<Triples<F>> {
         self.0.triples(ch, n)
     }
