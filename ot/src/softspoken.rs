@@ -40,7 +40,8 @@
 //! leakage KOS15 (CRYPTO 2015, §3, Theorem 1 and its proof) allows a corrupt receiver and bounds
 //! in exactly this way; Roy §5 reuses KOS15's check, and the argument carries over because a
 //! corrupted setup only makes the sender's rows a function of Δ that the receiver can compute
-//! (the bound here rests on KOS15's argument). κ = 128 holds in this combined sense. The bound needs one try per Δ: a failed check locks both objects
+//! (the bound here rests on KOS15's argument). κ = 128 holds in this combined sense. The bound
+//! needs one try per Δ: a failed check locks both objects
 //! ([`crate::Error::Aborted`]), and a new Δ comes only with a new setup. Callers must treat a
 //! failed check as proof that the peer cheats.
 //!
