@@ -289,24 +289,21 @@ fn announced_frame_is_not_allocated_before_its_bytes_arrive() {
         wait.recv().unwrap();
         // Drop: the frame ends 61 MiB short.
     });
-    let settle = |arrived: usize| {
+    // Waits until the reader's buffer covers what was sent, then lets it read the rest.
+    let settle = |ch: &TcpChannel, arrived: usize| {
         let deadline = Instant::now() + Duration::from_secs(3);
-        while ch_received(&ch) < arrived && Instant::now() < deadline {
+        while ch.buffered_bytes() < arrived && Instant::now() < deadline {
             thread::sleep(Duration::from_millis(5));
         }
+        thread::sleep(Duration::from_millis(50));
     };
-    fn ch_received(ch: &TcpChannel) -> usize {
-        ch.buffered_bytes()
-    }
     let arrived = has_sent.recv().unwrap();
-    settle(arrived);
-    thread::sleep(Duration::from_millis(50));
+    settle(&ch, arrived);
     // A header and 1000 bytes cost one growth step, not 64 MiB.
     assert!(ch.peak_buffered_bytes() <= 64 * 1024 + 64, "held {}", ch.peak_buffered_bytes());
     go_on.send(()).unwrap();
     let arrived = has_sent.recv().unwrap();
-    settle(arrived);
-    thread::sleep(Duration::from_millis(50));
+    settle(&ch, arrived);
     // The buffer grows at most to twice what arrived.
     assert!(ch.buffered_bytes() >= arrived, "{} < {arrived}", ch.buffered_bytes());
     assert!(ch.peak_buffered_bytes() <= 2 * arrived + 64, "held {}", ch.peak_buffered_bytes());
@@ -379,7 +376,7 @@ fn honest_traffic_near_the_cap_flows_indefinitely() {
                 // A barrier, so neither side runs a batch ahead of the other's reads.
                 ch.exchange(peer, b"done")?;
             }
-            Ok(())
+            Ok::<_, Error>(())
         })
         .unwrap();
         for r in runs {
