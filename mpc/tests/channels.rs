@@ -260,7 +260,11 @@ fn flooding_peer_is_cut_off_within_the_cap_over_tcp() {
     let sent = flooder.join().unwrap();
     assert!(sent >= 4, "the flood should outrun the cap, only {sent} frames went out");
     let cap = cfg.max_buffered_bytes_per_link;
-    assert!(ch.peak_buffered_bytes() <= cap, "held {} over a cap of {cap}", ch.peak_buffered_bytes());
+    assert!(
+        ch.peak_buffered_bytes() <= cap,
+        "held {} over a cap of {cap}",
+        ch.peak_buffered_bytes()
+    );
     assert!(ch.peak_buffered_bytes() >= 3 * MIB, "the queue should have filled towards the cap");
     let err = ch.recv(PartyId(1)).unwrap_err();
     assert!(matches!(err, Error::MemoryCap { cap: c, session: false, .. } if c == cap), "{err:?}");
@@ -353,7 +357,10 @@ fn session_cap_bounds_all_links_together() {
     assert_eq!(sent, 2);
     assert!(me.peak_buffered_bytes() <= cfg.max_buffered_bytes);
     let err = me.recv(PartyId(2)).unwrap_err();
-    assert!(matches!(err, Error::MemoryCap { session: true, cap, .. } if cap == 6 * MIB), "{err:?}");
+    assert!(
+        matches!(err, Error::MemoryCap { session: true, cap, .. } if cap == 6 * MIB),
+        "{err:?}"
+    );
     for _ in 0..3 {
         assert_eq!(me.recv(PartyId(0)).unwrap().len(), MIB);
     }

@@ -117,7 +117,9 @@ impl LinkBudget {
     /// reserved, the link is marked cut, and the error `recv` will report is returned.
     pub fn charge(&self, bytes: usize) -> Result<()> {
         if self.link.is_cut.load(Ordering::Acquire) {
-            return Err(self.cut_error().unwrap_or(Error::PeerDisconnected { peer: self.link.peer }));
+            return Err(self
+                .cut_error()
+                .unwrap_or(Error::PeerDisconnected { peer: self.link.peer }));
         }
         let link_cap = self.session.link_cap;
         if let Err(buffered) = try_add(&self.link.used, bytes, link_cap) {

@@ -221,7 +221,8 @@ fn read_frame(stream: &mut TcpStream, peer: PartyId, max: usize, link: &LinkBudg
     }
     let mut frame = FrameBuf::new(link, len)?;
     while !frame.is_complete() {
-        let got = read_fully(stream, frame.spare()?).map_err(|source| Error::Io { peer, source })?;
+        let got =
+            read_fully(stream, frame.spare()?).map_err(|source| Error::Io { peer, source })?;
         if got == 0 {
             return Err(Error::TruncatedFrame {
                 peer,
