@@ -17,14 +17,17 @@ struct End<Q> {
     budget: LinkBudget,
 }
 
+type Outgoing = Option<End<Sender<Vec<u8>>>>;
+type Incoming = Option<End<Receiver<Vec<u8>>>>;
+
 /// One party's end of an in-memory network made by [`memory_network`].
 ///
 /// Dropping it disconnects the party: peers then get [`Error::PeerDisconnected`] once they have
 /// read what it sent before leaving.
 pub struct MemoryChannel {
     me: PartyId,
-    to: Vec<Option<End<Sender<Vec<u8>>>>>,
-    from: Vec<Option<End<Receiver<Vec<u8>>>>>,
+    to: Vec<Outgoing>,
+    from: Vec<Incoming>,
     config: ChannelConfig,
     counters: Counters,
     budget: BufferBudget,
@@ -33,10 +36,8 @@ pub struct MemoryChannel {
 /// Builds a fully connected in-memory network of `n` parties; entry `i` belongs to party `i`.
 pub fn memory_network(n: usize, config: ChannelConfig) -> Vec<MemoryChannel> {
     let budgets: Vec<BufferBudget> = (0..n).map(|_| BufferBudget::new(&config)).collect();
-    let mut to: Vec<Vec<Option<End<Sender<Vec<u8>>>>>> =
-        (0..n).map(|_| (0..n).map(|_| None).collect()).collect();
-    let mut from: Vec<Vec<Option<End<Receiver<Vec<u8>>>>>> =
-        (0..n).map(|_| (0..n).map(|_| None).collect()).collect();
+    let mut to: Vec<Vec<Outgoing>> = (0..n).map(|_| (0..n).map(|_| None).collect()).collect();
+    let mut from: Vec<Vec<Incoming>> = (0..n).map(|_| (0..n).map(|_| None).collect()).collect();
     for i in 0..n {
         for j in 0..n {
             if i != j {
