@@ -61,7 +61,13 @@ fn transport() -> Transport {
 }
 
 fn config() -> ChannelConfig {
-    ChannelConfig { max_frame_bytes: 1 << 30, recv_timeout: Duration::from_secs(3600) }
+    // Frames up to 1 GiB, so the buffering caps must hold at least one of them.
+    ChannelConfig {
+        max_frame_bytes: 1 << 30,
+        recv_timeout: Duration::from_secs(3600),
+        max_buffered_bytes_per_link: 2 << 30,
+        max_buffered_bytes: 4 << 30,
+    }
 }
 
 fn load(guest: &str, host: &str) -> Option<(VerticalDataset, VerticalDataset)> {

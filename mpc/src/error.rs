@@ -31,6 +31,23 @@ pub enum Error {
         /// Bytes that arrived before the stream ended.
         got: u64,
     },
+    /// A peer made this party buffer more unread bytes than a configured cap allows; the link to
+    /// it was cut and what it had queued was dropped.
+    #[error(
+        "party {peer} would have made this party buffer {buffered} unread bytes, over the {} cap \
+         of {cap}; its link was cut",
+        if *session { "session" } else { "per-link" }
+    )]
+    MemoryCap {
+        /// The peer whose bytes crossed the cap.
+        peer: PartyId,
+        /// What the link (or, for the session cap, the session) would have held.
+        buffered: usize,
+        /// The cap that was crossed.
+        cap: usize,
+        /// Whether the session-wide cap, rather than the link's own, was crossed.
+        session: bool,
+    },
     /// The peer closed its side or its process went away.
     #[error("party {peer} disconnected")]
     PeerDisconnected {

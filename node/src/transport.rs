@@ -12,6 +12,13 @@
 //! any allocation) into a queue that `recv` drains with a timeout. Counters include the 4-byte
 //! header, as every other `Channel` does; the setup hello is not counted. QUIC keep-alives and an
 //! idle timeout turn a vanished peer into [`tessera_mpc::Error::PeerDisconnected`].
+//!
+//! What a peer can make a node hold is bounded as on every `tessera-mpc` transport: the reader
+//! grows each frame only as its bytes arrive and charges them to the link's
+//! [`LinkBudget`] first (caps from [`ChannelConfig`]). A peer that would cross the per-link or
+//! the session cap has its connection closed, and `recv` from it drops what it had queued and
+//! returns [`tessera_mpc::Error::MemoryCap`]. Below that, QUIC's own buffering is bounded by its
+//! flow-control windows, and a peer may open only the one stream a link uses.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use quinn::{Connection, Endpoint, RecvStream, SendStream, TransportConfig, VarInt};
 use serde::{Deserialize, Serialize};
+use tessera_mpc::channel::budget::{BufferBudget, FrameBuf, LinkBudget, queued_cost};
 use tessera_mpc::{Channel, ChannelConfig, ChannelStats, PartyId};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -42,7 +50,7 @@ pub struct MeshConfig {
     pub connect_timeout: Duration,
     /// QUIC idle timeout: a peer silent this long (despite keep-alives) is gone.
     pub idle_timeout: Duration,
-    /// Frame size and receive-timeout limits.
+    /// Frame size, buffering caps and receive timeout.
     pub channel: ChannelConfig,
     /// Local address to listen on (default: this party's published address; differs behind
     /// NAT or when the published endpoint is a host name).
@@ -74,15 +82,33 @@ struct Hello {
 enum Incoming {
     Frame(Vec<u8>),
     TooLarge(u64),
+    /// The peer crossed a buffering cap; the link's budget says which.
+    OverCap,
     Closed,
     Failed(String),
 }
+
+/// The application error code a node closes a connection with when the peer crossed a cap.
+const CLOSE_OVER_CAP: u32 = 3;
 
 struct Link {
     conn: Connection,
     out: Option<mpsc::UnboundedSender<Vec<u8>>>,
     inc: mpsc::UnboundedReceiver<Incoming>,
     writer: Option<JoinHandle<()>>,
+    budget: LinkBudget,
+}
+
+impl Link {
+    /// After a cut: drops what the peer had queued, releasing its charge, and names the cap.
+    fn drop_queued(&mut self, peer: PartyId) -> tessera_mpc::Error {
+        while let Ok(inc) = self.inc.try_recv() {
+            if let Incoming::Frame(buf) = inc {
+                self.budget.release(queued_cost(buf.len()));
+            }
+        }
+        self.budget.cut_error().unwrap_or(tessera_mpc::Error::PeerDisconnected { peer })
+    }
 }
 
 /// One party's QUIC links to the other parties of a job.
@@ -95,6 +121,7 @@ pub struct QuicChannel {
     config: ChannelConfig,
     stats: ChannelStats,
     last_was_send: bool,
+    budget: BufferBudget,
 }
 
 impl std::fmt::Debug for QuicChannel {
@@ -113,6 +140,8 @@ fn transport_config(idle: Duration) -> Result<Arc<TransportConfig>> {
     t.receive_window(VarInt::from_u32(256 << 20));
     t.send_window(256 << 20);
     t.max_concurrent_uni_streams(VarInt::from_u32(0));
+    // A link is one bidirectional stream; more would be windows of data nobody reads.
+    t.max_concurrent_bidi_streams(VarInt::from_u32(1));
     Ok(Arc::new(t))
 }
 
@@ -151,35 +180,65 @@ pub(crate) fn peer_cert_key(conn: &Connection) -> Option<[u8; 32]> {
     tls::certificate_key(certs.first()?).ok()
 }
 
-/// Reads frames from a peer into a queue until the stream ends or fails.
-async fn reader(mut r: RecvStream, tx: mpsc::UnboundedSender<Incoming>, max: usize) {
+/// Reads frames from a peer into a queue until the stream ends, fails or crosses a cap.
+async fn reader(
+    mut r: RecvStream,
+    conn: Connection,
+    tx: mpsc::UnboundedSender<Incoming>,
+    max: usize,
+    budget: LinkBudget,
+) {
     loop {
-        let mut h = [0u8; 4];
-        match r.read_exact(&mut h).await {
-            Ok(()) => {}
-            Err(quinn::ReadExactError::FinishedEarly(0)) => {
-                let _ = tx.send(Incoming::Closed);
+        match read_frame(&mut r, max, &budget).await {
+            Ok(buf) => {
+                let cost = queued_cost(buf.len());
+                if tx.send(Incoming::Frame(buf)).is_err() {
+                    budget.release(cost);
+                    return;
+                }
+            }
+            Err(inc) => {
+                if matches!(inc, Incoming::OverCap) {
+                    conn.close(VarInt::from_u32(CLOSE_OVER_CAP), b"receive buffer cap exceeded");
+                }
+                let _ = tx.send(inc);
                 return;
             }
-            Err(e) => {
-                let _ = tx.send(Incoming::Failed(e.to_string()));
-                return;
-            }
-        }
-        let len = u32::from_le_bytes(h) as usize;
-        if len > max {
-            let _ = tx.send(Incoming::TooLarge(len as u64));
-            return;
-        }
-        let mut buf = vec![0u8; len];
-        if let Err(e) = r.read_exact(&mut buf).await {
-            let _ = tx.send(Incoming::Failed(e.to_string()));
-            return;
-        }
-        if tx.send(Incoming::Frame(buf)).is_err() {
-            return;
         }
     }
+}
+
+/// Reads one frame, growing its buffer only as its bytes arrive.
+async fn read_frame(
+    r: &mut RecvStream,
+    max: usize,
+    budget: &LinkBudget,
+) -> std::result::Result<Vec<u8>, Incoming> {
+    let mut h = [0u8; 4];
+    match r.read_exact(&mut h).await {
+        Ok(()) => {}
+        Err(quinn::ReadExactError::FinishedEarly(0)) => return Err(Incoming::Closed),
+        Err(e) => return Err(Incoming::Failed(e.to_string())),
+    }
+    let len = u32::from_le_bytes(h) as usize;
+    if len > max {
+        return Err(Incoming::TooLarge(len as u64));
+    }
+    let mut frame = FrameBuf::new(budget, len).map_err(|_| Incoming::OverCap)?;
+    while !frame.is_complete() {
+        let room = frame.spare().map_err(|_| Incoming::OverCap)?;
+        match r.read(room).await {
+            Ok(Some(k)) => frame.advance(k),
+            Ok(None) => {
+                return Err(Incoming::Failed(format!(
+                    "stream ended {} bytes into a frame of {len}",
+                    frame.received()
+                )));
+            }
+            Err(e) => return Err(Incoming::Failed(e.to_string())),
+        }
+    }
+    Ok(frame.finish())
 }
 
 /// Writes queued frames to a peer; when the queue closes, finishes the stream and waits until
@@ -232,16 +291,19 @@ impl QuicChannel {
                 return Err(e);
             }
         };
+        let budget = BufferBudget::new(&cfg.channel);
         let mut out = Vec::with_capacity(n);
         {
             let _g = rt.enter();
-            for l in links {
+            for (j, l) in links.into_iter().enumerate() {
                 out.push(l.map(|(conn, s, r)| {
                     let (otx, orx) = mpsc::unbounded_channel();
                     let (itx, irx) = mpsc::unbounded_channel();
-                    tokio::spawn(reader(r, itx, cfg.channel.max_frame_bytes));
+                    let link = budget.link(crate::pid(j));
+                    let max = cfg.channel.max_frame_bytes;
+                    tokio::spawn(reader(r, conn.clone(), itx, max, link.clone()));
                     let w = tokio::spawn(writer(s, orx));
-                    Link { conn, out: Some(otx), inc: irx, writer: Some(w) }
+                    Link { conn, out: Some(otx), inc: irx, writer: Some(w), budget: link }
                 }));
             }
         }
@@ -254,7 +316,18 @@ impl QuicChannel {
             config: cfg.channel,
             stats: ChannelStats::default(),
             last_was_send: false,
+            budget,
         })
+    }
+
+    /// Bytes peers have sent that this party has not read yet (frames still arriving included).
+    pub fn buffered_bytes(&self) -> usize {
+        self.budget.buffered()
+    }
+
+    /// The most this party has held unread at once.
+    pub fn peak_buffered_bytes(&self) -> usize {
+        self.budget.peak()
     }
 
     /// The DID of party `p`.
@@ -503,9 +576,18 @@ impl Channel for QuicChannel {
         let handle = rt.handle().clone();
         let did = self.did_of(from).to_owned();
         let link = self.link(from)?;
+        if link.budget.is_cut() {
+            return Err(link.drop_queued(from));
+        }
         let got = handle.block_on(async { tokio::time::timeout(timeout, link.inc.recv()).await });
         match got {
+            Ok(Some(Incoming::OverCap)) => {
+                let e = link.drop_queued(from);
+                tracing::error!(peer = %did, "link cut: {e}");
+                Err(e)
+            }
             Ok(Some(Incoming::Frame(buf))) => {
+                link.budget.release(queued_cost(buf.len()));
                 self.stats.bytes_received +=
                     buf.len() as u64 + tessera_mpc::channel::FRAME_HEADER_BYTES;
                 self.stats.messages_received += 1;
@@ -539,11 +621,14 @@ mod tests {
     use super::*;
     use tessera_ledger::Did;
 
-    /// Three parties over QUIC; returns each party's stats after `program`.
-    fn run_quic(
-        max_frame: [usize; 3],
-        program: impl Fn(&mut dyn Channel) -> tessera_mpc::Result<()> + Sync,
-    ) -> Vec<tessera_mpc::Result<ChannelStats>> {
+    const MIB: usize = 1 << 20;
+
+    /// Three parties over QUIC, party `i`'s limits set by `configure(i, ..)`; returns what each
+    /// party's `program` returned.
+    fn run_quic<T: Send>(
+        configure: impl Fn(usize, &mut ChannelConfig) + Sync,
+        program: impl Fn(&mut QuicChannel) -> tessera_mpc::Result<T> + Sync,
+    ) -> Vec<tessera_mpc::Result<T>> {
         let keys: Vec<rcgen::KeyPair> =
             (0..3).map(|_| rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap()).collect();
         let parties: Vec<PeerInfo> = keys
@@ -560,13 +645,12 @@ mod tests {
                 .map(|i| {
                     let pkcs8 = keys[i].serialize_der();
                     let mut cfg = MeshConfig::new("t", i, parties.clone());
-                    cfg.channel.max_frame_bytes = max_frame[i];
                     cfg.channel.recv_timeout = Duration::from_secs(20);
+                    configure(i, &mut cfg.channel);
                     let program = &program;
                     s.spawn(move || {
                         let mut ch = QuicChannel::connect(&pkcs8, &cfg).unwrap();
-                        program(&mut ch)?;
-                        Ok(ch.stats())
+                        program(&mut ch)
                     })
                 })
                 .collect();
@@ -588,7 +672,13 @@ mod tests {
 
     #[test]
     fn counters_match_the_in_memory_channel() {
-        let quic = run_quic([1 << 20; 3], exchange);
+        let quic = run_quic(
+            |_, c| c.max_frame_bytes = MIB,
+            |ch| {
+                exchange(ch)?;
+                Ok(ch.stats())
+            },
+        );
         let mem = tessera_mpc::harness::run_in_memory(3, |ch: &mut dyn Channel| {
             exchange(ch)?;
             Ok::<_, tessera_mpc::Error>(ch.stats())
@@ -601,7 +691,8 @@ mod tests {
     #[test]
     fn oversized_frame_is_refused_by_the_receiver() {
         // Party 1 accepts at most 64-byte frames; party 0 (whose own limit is larger) sends 65.
-        let runs = run_quic([1 << 20, 64, 1 << 20], |ch| {
+        let limit = |i: usize, c: &mut ChannelConfig| c.max_frame_bytes = [MIB, 64, MIB][i];
+        let runs = run_quic(limit, |ch| {
             match ch.party().index() {
                 0 => {
                     ch.send(crate::pid(1), &[7u8; 64])?;
@@ -618,6 +709,55 @@ mod tests {
                     assert!(ch.send(crate::pid(2), &[0u8; 65]).is_err());
                 }
                 _ => {}
+            }
+            Ok(())
+        });
+        for r in runs {
+            r.unwrap();
+        }
+    }
+
+    #[test]
+    fn flooding_peer_is_cut_off_within_the_cap() {
+        // Party 0 sends party 1 64 legal 1 MiB frames that party 1 does not read; party 1 holds
+        // at most 4 MiB from it, cuts it off, and still talks to party 2.
+        let tight = |_: usize, c: &mut ChannelConfig| {
+            c.max_frame_bytes = MIB;
+            c.max_buffered_bytes_per_link = 4 * MIB;
+            c.max_buffered_bytes = 6 * MIB;
+        };
+        let runs = run_quic(tight, |ch| {
+            let (p0, p1, p2) = (crate::pid(0), crate::pid(1), crate::pid(2));
+            match ch.party().index() {
+                0 => {
+                    let frame = vec![0xeeu8; MIB];
+                    for _ in 0..64 {
+                        if ch.send(p1, &frame).is_err() {
+                            break;
+                        }
+                    }
+                }
+                1 => {
+                    let deadline = Instant::now() + Duration::from_secs(10);
+                    let cut =
+                        |ch: &QuicChannel| ch.links[0].as_ref().is_some_and(|l| l.budget.is_cut());
+                    while !cut(ch) && Instant::now() < deadline {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    assert!(ch.peak_buffered_bytes() <= 4 * MIB, "{}", ch.peak_buffered_bytes());
+                    assert!(ch.peak_buffered_bytes() >= 3 * MIB, "{}", ch.peak_buffered_bytes());
+                    let e = ch.recv(p0).unwrap_err();
+                    assert!(
+                        matches!(e, tessera_mpc::Error::MemoryCap { session: false, cap, .. }
+                            if cap == 4 * MIB),
+                        "{e}"
+                    );
+                    // Only what party 2 may have sent is still held.
+                    assert_eq!(ch.links[0].as_ref().map(|l| l.budget.buffered()), Some(0));
+                    assert!(ch.buffered_bytes() <= queued_cost(6), "{}", ch.buffered_bytes());
+                    assert_eq!(ch.exchange(p2, b"still here")?, b"and me");
+                }
+                _ => assert_eq!(ch.exchange(p1, b"and me")?, b"still here"),
             }
             Ok(())
         });

@@ -7,9 +7,15 @@
 //! Framing is the same for every transport: a 4-byte little-endian length, then the payload.
 //! Counters include that header ([`FRAME_HEADER_BYTES`]) so in-memory and TCP figures agree byte for
 //! byte.
+//!
+//! What a peer can make a party hold is bounded: frames are read incrementally (a header alone
+//! allocates nothing), and bytes that arrived but were not read yet are charged to a per-link and a
+//! per-session cap ([`ChannelConfig`], [`budget`]). A peer that crosses either is cut off and
+//! `recv` from it returns [`Error::MemoryCap`].
 
 #[cfg(feature = "test-adversary")]
 pub mod adversary;
+pub mod budget;
 mod counters;
 mod memory;
 mod shaper;
@@ -29,17 +35,38 @@ use crate::{Error, PartyId, Result};
 pub const FRAME_HEADER_BYTES: u64 = 4;
 
 /// Limits that protect a party from a misbehaving or vanished peer.
+///
+/// Build it with `..ChannelConfig::default()` so that new limits get their defaults. Keep
+/// `max_frame_bytes <= max_buffered_bytes_per_link <= max_buffered_bytes`: a frame larger than a
+/// cap can never be received.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChannelConfig {
     /// The largest payload accepted from a peer; a bigger frame is an error, not an allocation.
     pub max_frame_bytes: usize,
     /// How long `recv` waits for a peer before giving up with [`Error::Timeout`].
     pub recv_timeout: Duration,
+    /// The most one peer can make this party hold of frames it sent but this party has not read
+    /// (the frame still arriving included). Crossing it cuts that link only.
+    ///
+    /// Default 512 MiB: one frame of the default maximum plus as much again queued behind it.
+    /// Protocols send ahead of the reader (MASCOT queues several 8 MiB COPEe messages and ~25 MB
+    /// of Gilboa corrections per batch), but tens of megabytes, not hundreds.
+    pub max_buffered_bytes_per_link: usize,
+    /// The most all peers together can make this party hold: the session cap. Crossing it cuts
+    /// the link whose bytes crossed it (any cut aborts the computation, which needs every party).
+    ///
+    /// Default 1 GiB: two full links, so with three parties only the per-link cap ever applies.
+    pub max_buffered_bytes: usize,
 }
 
 impl Default for ChannelConfig {
     fn default() -> Self {
-        Self { max_frame_bytes: 256 << 20, recv_timeout: Duration::from_secs(60) }
+        Self {
+            max_frame_bytes: 256 << 20,
+            recv_timeout: Duration::from_secs(60),
+            max_buffered_bytes_per_link: 512 << 20,
+            max_buffered_bytes: 1 << 30,
+        }
     }
 }
 

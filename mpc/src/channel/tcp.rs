@@ -4,6 +4,12 @@
 //! `j > i`, and a hello frame names the dialler. A reader thread per link parses frames into a
 //! queue, so `send` never blocks on a peer that is itself busy sending (the classic deadlock of two
 //! parties writing large messages at once), and `recv` can time out cleanly.
+//!
+//! The reader never allocates a frame at its announced length: it grows a [`FrameBuf`] as bytes
+//! arrive, charging the link's [`LinkBudget`] first. When a charge would cross the per-link or the
+//! session cap the reader shuts the socket and stops, and `recv` from that peer drops whatever was
+//! queued and returns [`Error::MemoryCap`]. Bytes still in the kernel's socket buffer are bounded
+//! by TCP's window, not by the caps.
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -12,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 
+use super::budget::{BufferBudget, FrameBuf, LinkBudget, queued_cost};
 use super::{Channel, ChannelConfig, ChannelStats, Counters, FRAME_HEADER_BYTES, check_peer};
 use crate::{Error, PartyId, Result};
 
@@ -27,9 +34,10 @@ pub struct TcpChannel {
     me: PartyId,
     n: usize,
     writers: Vec<Option<TcpStream>>,
-    readers: Vec<Option<Receiver<Inbound>>>,
+    readers: Vec<Option<(Receiver<Inbound>, LinkBudget)>>,
     config: ChannelConfig,
     counters: Counters,
+    budget: BufferBudget,
 }
 
 /// Binds `n` listeners on 127.0.0.1 with OS-chosen ports, for tests and benchmarks.
@@ -94,6 +102,7 @@ impl TcpChannel {
                 Err(e) => return Err(Error::Setup(format!("accept: {e}"))),
             }
         }
+        let budget = BufferBudget::new(&config);
         let mut writers = Vec::with_capacity(n);
         let mut readers = Vec::with_capacity(n);
         for (j, stream) in streams.into_iter().enumerate() {
@@ -111,16 +120,41 @@ impl TcpChannel {
                     let (tx, rx) = unbounded();
                     let peer = PartyId(j as u16);
                     let max = config.max_frame_bytes;
+                    let link = budget.link(peer);
+                    let reader_link = link.clone();
                     thread::Builder::new()
                         .name(format!("tessera-rx-{me}-{peer}"))
-                        .spawn(move || read_frames(read_half, peer, max, tx))
+                        .spawn(move || read_frames(read_half, peer, max, &reader_link, tx))
                         .map_err(|e| Error::Setup(e.to_string()))?;
                     writers.push(Some(s));
-                    readers.push(Some(rx));
+                    readers.push(Some((rx, link)));
                 }
             }
         }
-        Ok(Self { me, n, writers, readers, config, counters: Counters::default() })
+        Ok(Self { me, n, writers, readers, config, counters: Counters::default(), budget })
+    }
+
+    /// Bytes peers have sent that this party has not read yet (frames still arriving included).
+    pub fn buffered_bytes(&self) -> usize {
+        self.budget.buffered()
+    }
+
+    /// The most this party has held unread at once.
+    pub fn peak_buffered_bytes(&self) -> usize {
+        self.budget.peak()
+    }
+
+    /// Drops the link from `from` after its reader was cut off, releasing what it had queued.
+    fn drop_cut_link(&mut self, from: PartyId) -> Error {
+        let Some((rx, link)) = self.readers[from.index()].take() else {
+            return Error::PeerDisconnected { peer: from };
+        };
+        while let Ok(item) = rx.try_recv() {
+            if let Ok(msg) = item {
+                link.release(queued_cost(msg.len()));
+            }
+        }
+        link.cut_error().unwrap_or(Error::PeerDisconnected { peer: from })
     }
 }
 
@@ -138,54 +172,67 @@ fn dial(addr: SocketAddr) -> Result<TcpStream> {
 }
 
 /// Reads frames until the stream ends or misbehaves, forwarding each (or the error) to `tx`.
-fn read_frames(mut stream: TcpStream, peer: PartyId, max: usize, tx: Sender<Inbound>) {
+fn read_frames(
+    mut stream: TcpStream,
+    peer: PartyId,
+    max: usize,
+    link: &LinkBudget,
+    tx: Sender<Inbound>,
+) {
     loop {
-        let mut header = [0u8; FRAME_HEADER_BYTES as usize];
-        match read_fully(&mut stream, &mut header) {
-            Ok(0) => {
-                let _ = tx.send(Err(Error::PeerDisconnected { peer }));
-                return;
-            }
-            Ok(got) if got < header.len() => {
-                let _ = tx.send(Err(Error::TruncatedFrame {
-                    peer,
-                    expected: FRAME_HEADER_BYTES,
-                    got: got as u64,
-                }));
-                return;
-            }
-            Ok(_) => {}
-            Err(source) => {
-                let _ = tx.send(Err(Error::Io { peer, source }));
-                return;
-            }
-        }
-        let len = u32::from_le_bytes(header) as usize;
-        if len > max {
-            let _ = tx.send(Err(Error::FrameTooLarge { peer, len: len as u64, max }));
-            return;
-        }
-        let mut payload = vec![0u8; len];
-        match read_fully(&mut stream, &mut payload) {
-            Ok(got) if got == len => {
+        match read_frame(&mut stream, peer, max, link) {
+            Ok(payload) => {
+                let cost = queued_cost(payload.len());
                 if tx.send(Ok(payload)).is_err() {
+                    link.release(cost);
                     return; // our own channel was dropped
                 }
             }
-            Ok(got) => {
-                let _ = tx.send(Err(Error::TruncatedFrame {
-                    peer,
-                    expected: FRAME_HEADER_BYTES + len as u64,
-                    got: FRAME_HEADER_BYTES + got as u64,
-                }));
-                return;
-            }
-            Err(source) => {
-                let _ = tx.send(Err(Error::Io { peer, source }));
+            Err(e) => {
+                if matches!(e, Error::MemoryCap { .. }) {
+                    // Cut the peer off: it learns from the closed socket, we stop reading.
+                    let _ = stream.shutdown(std::net::Shutdown::Both);
+                }
+                let _ = tx.send(Err(e));
                 return;
             }
         }
     }
+}
+
+/// Reads one frame, growing its buffer only as its bytes arrive.
+fn read_frame(stream: &mut TcpStream, peer: PartyId, max: usize, link: &LinkBudget) -> Inbound {
+    let mut header = [0u8; FRAME_HEADER_BYTES as usize];
+    match read_fully(stream, &mut header) {
+        Ok(0) => return Err(Error::PeerDisconnected { peer }),
+        Ok(got) if got < header.len() => {
+            return Err(Error::TruncatedFrame {
+                peer,
+                expected: FRAME_HEADER_BYTES,
+                got: got as u64,
+            });
+        }
+        Ok(_) => {}
+        Err(source) => return Err(Error::Io { peer, source }),
+    }
+    let len = u32::from_le_bytes(header) as usize;
+    if len > max {
+        return Err(Error::FrameTooLarge { peer, len: len as u64, max });
+    }
+    let mut frame = FrameBuf::new(link, len)?;
+    while !frame.is_complete() {
+        let got =
+            read_fully(stream, frame.spare()?).map_err(|source| Error::Io { peer, source })?;
+        if got == 0 {
+            return Err(Error::TruncatedFrame {
+                peer,
+                expected: FRAME_HEADER_BYTES + len as u64,
+                got: FRAME_HEADER_BYTES + frame.received() as u64,
+            });
+        }
+        frame.advance(got);
+    }
+    Ok(frame.finish())
 }
 
 /// Reads until `buf` is full or the stream ends; returns how many bytes arrived.
@@ -239,10 +286,17 @@ impl Channel for TcpChannel {
 
     fn recv(&mut self, from: PartyId) -> Result<Vec<u8>> {
         check_peer(self.me, from, self.n)?;
-        let rx =
+        let (rx, link) =
             self.readers[from.index()].as_ref().ok_or(Error::PeerDisconnected { peer: from })?;
+        if link.is_cut() {
+            return Err(self.drop_cut_link(from));
+        }
         let msg = match rx.recv_timeout(self.config.recv_timeout) {
-            Ok(Ok(msg)) => msg,
+            Ok(Ok(msg)) => {
+                link.release(queued_cost(msg.len()));
+                msg
+            }
+            Ok(Err(Error::MemoryCap { .. })) => return Err(self.drop_cut_link(from)),
             Ok(Err(e)) => {
                 self.readers[from.index()] = None;
                 return Err(e);
