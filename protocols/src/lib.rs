@@ -28,9 +28,16 @@
 //! Features: `test-faults` lets tests make a party cheat at chosen points; never enable it in a
 //! product build.
 //!
-//! Security note: every check failure aborts the session ([`Error::Aborted`] afterwards) and no
-//! value is output after it. Statistical security is about 2^-64 or better per check in the
-//! 127-bit field; computational security κ = 128. The fixed-point protocols open values masked
+//! Security note: malicious security with abort against up to n − 1 corrupt parties. Every
+//! check failure aborts the session, and `Session`, `Mascot` and the OT extensions lock
+//! ([`Error::Aborted`] afterwards); no value is output after a failure. A cheater can always
+//! force an abort and may see an output before the others learn its check failed (no fairness).
+//! Per check, in the 127-bit field: the MAC check passes altered values with probability at most
+//! 2/p ≈ 2^-126, the sacrifice passes a bad triple with probability 1/p, MASCOT's authentication
+//! check about 2/p; the OT-extension consistency check gives σ = 64 (2^-64), the weakest figure
+//! of the stack. These hold because every coin they use is tossed on session-bound commitments
+//! (`tessera_mpc::coin::Coins`: reflections and replays are refused, all commitments arrive
+//! before any opening). Computational security κ = 128. The fixed-point protocols open values masked
 //! with κ_s statistical bits, so each opened value's distribution is within 2^-κ_s of one that
 //! does not depend on the secret: κ_s = 64 for [`fixed::FixedPoint::new`] and the default
 //! (2^-64 per opened value, N·2^-64 for a session that opens N), lower only for formats built
