@@ -3,25 +3,14 @@
 
 use std::time::Duration;
 
-use tessera_mpc::channel::adversary::{Action, Adversary, Rule, Tamper};
-use tessera_mpc::channel::memory_network;
+use tessera_mpc::channel::adversary::{self, Action, Rule, Tamper};
 use tessera_mpc::coin::Coins;
 use tessera_mpc::harness::run_on;
 use tessera_mpc::{Channel, ChannelConfig, Error, PartyId, Seed, SessionId};
 
 fn network(n: usize, cheater_rules: impl Fn(PartyId) -> Vec<Rule>) -> Vec<Box<dyn Channel>> {
     let config = ChannelConfig { recv_timeout: Duration::from_secs(2), ..ChannelConfig::default() };
-    memory_network(n, config)
-        .into_iter()
-        .map(|ch| {
-            let rules = cheater_rules(ch.party());
-            if rules.is_empty() {
-                Box::new(ch) as Box<dyn Channel>
-            } else {
-                Box::new(Adversary::new(ch, rules))
-            }
-        })
-        .collect()
+    adversary::network(n, config, cheater_rules)
 }
 
 /// Two coin tosses in one session; returns both seeds.
@@ -33,7 +22,7 @@ fn two_tosses(ch: &mut dyn Channel) -> Result<(Seed, Seed), Error> {
 }
 
 #[test]
-fn a_reflected_commitment_is_refused_by_every_victim() {
+fn a_reflected_commitment_is_refused() {
     for n in [2, 3] {
         let runs = run_on(
             network(n, |p| {
@@ -41,14 +30,17 @@ fn a_reflected_commitment_is_refused_by_every_victim() {
             }),
             |ch| two_tosses(&mut **ch),
         );
+        // Every honest party stops: with the reflection error, or (with three parties) because
+        // the other honest party stopped first and left.
+        let mut caught = 0;
         for run in runs.iter().filter(|r| r.party != PartyId(1)) {
-            assert!(
-                matches!(run.output, Err(Error::Reflected { peer: PartyId(1), step: "t" })),
-                "n={n} {}: {:?}",
-                run.party,
-                run.output
-            );
+            match run.output {
+                Err(Error::Reflected { peer: PartyId(1), step: "t" }) => caught += 1,
+                Err(Error::PeerDisconnected { .. }) if n == 3 => {}
+                ref other => panic!("n={n} {}: {other:?}", run.party),
+            }
         }
+        assert!(caught > 0, "n={n}: nobody caught the reflection");
     }
 }
 

@@ -15,8 +15,7 @@ mod common;
 use std::time::Duration;
 
 use common::{F, dealer_session, mine};
-use tessera_mpc::channel::adversary::{Action, Adversary, Rule, Tamper};
-use tessera_mpc::channel::memory_network;
+use tessera_mpc::channel::adversary::{self, Action, Rule, Tamper};
 use tessera_mpc::harness::{PartyRun, run_on};
 use tessera_mpc::{Channel, ChannelConfig, PartyId, Prg, Ring, Seed};
 use tessera_protocols::Error;
@@ -36,17 +35,7 @@ fn run_attacked<T: Send>(
     program: impl Fn(&mut dyn Channel) -> T + Sync,
 ) -> Vec<PartyRun<T>> {
     let config = ChannelConfig { recv_timeout: Duration::from_secs(3), ..ChannelConfig::default() };
-    let channels: Vec<Box<dyn Channel>> = memory_network(n, config)
-        .into_iter()
-        .map(|ch| {
-            let r = rules(ch.party());
-            if r.is_empty() {
-                Box::new(ch) as Box<dyn Channel>
-            } else {
-                Box::new(Adversary::new(ch, r))
-            }
-        })
-        .collect();
+    let channels = adversary::network(n, config, rules);
     run_on(channels, |ch| program(&mut **ch))
 }
 

@@ -17,7 +17,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::{Channel, ChannelStats};
+use super::{Channel, ChannelConfig, ChannelStats, memory_network};
 use crate::{Error, PartyId, Result};
 
 /// Computes the message to send from what a [`Tamper`] shows.
@@ -249,4 +249,24 @@ impl<C: Channel> Channel for Adversary<C> {
     fn stats(&self) -> ChannelStats {
         self.inner.stats()
     }
+}
+
+/// An in-memory network of `n` parties in which party `p` sends through an [`Adversary`] with
+/// `rules(p)`, or directly when that is empty: the usual setup of an attack test.
+pub fn network(
+    n: usize,
+    config: ChannelConfig,
+    rules: impl Fn(PartyId) -> Vec<Rule>,
+) -> Vec<Box<dyn Channel>> {
+    memory_network(n, config)
+        .into_iter()
+        .map(|ch| {
+            let r = rules(ch.party());
+            if r.is_empty() {
+                Box::new(ch) as Box<dyn Channel>
+            } else {
+                Box::new(Adversary::new(ch, r))
+            }
+        })
+        .collect()
 }
