@@ -188,7 +188,13 @@ fn vanished_peer_is_an_error() {
                     let mut prg = Prg::from_entropy();
                     let mut r = proto.receiver(&mut c1, &fixed_sid(), &mut prg)?;
                     if !sender_dies {
-                        // Vanish after the setup, before the first extension message.
+                        // Send the first message of the extension (one chunk of 2^14 rows,
+                        // correlated OT: 128/k columns of 2^11 bytes), then vanish.
+                        let columns = match proto {
+                            Proto::Kos => 128,
+                            Proto::SoftSpoken(k) => 128 / k,
+                        };
+                        c1.send(PartyId(0), &vec![0u8; columns * (1 << 11)])?;
                         drop(c1);
                         return Ok(());
                     }
