@@ -146,9 +146,17 @@ impl Ledger {
             Ok(Self { db, path: path.to_path_buf(), chain_id: genesis.chain_id(), genesis, tip })
         })
         .map_err(|e| match e {
-            // Not the file's fault: the OS refused it, or another process holds it.
+            // Not the file's fault: the OS refused it, or another process holds it. (redb
+            // reports a bad magic number or a short file as I/O errors of these two kinds.)
+            Error::Storage(redb::Error::Io(ref io))
+                if !matches!(
+                    io.kind(),
+                    std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
+                ) =>
+            {
+                e
+            }
             Error::Io(_)
-            | Error::Storage(redb::Error::Io(_))
             | Error::Storage(redb::Error::DatabaseAlreadyOpen)
             | Error::Unreadable { .. } => e,
             other => unreadable(path, other),
