@@ -67,6 +67,15 @@
 //! faulty (one honest validator in the single-validator case). Decoders never panic and bound every
 //! allocation by the input size. Secrets are zeroized on drop.
 //!
+//! **Operator faults.** The database file is created only by [`Ledger::create`], at genesis;
+//! [`Ledger::open`] never creates one, so a deleted or emptied file is [`Error::NoDatabase`] or
+//! [`Error::Unreadable`], not a new chain. A damaged file gives a typed error, never a panic (the
+//! storage engine's own panics are caught at the [`Ledger`] boundary). The validator's
+//! [`SignGuard`], a file outside the database, refuses to certify a second block at a height it
+//! signed, so even a re-created or rolled-back database cannot make it equivocate. A receipt
+//! shows its entry as of its block only: [`verify_fresh_receipt`] refuses receipts below a height
+//! the verifier knows the chain reached.
+//!
 //! **Limits.** State proofs are served for the latest block only (stale tree nodes are pruned in
 //! the block's own write; receipts already issued stay valid because they are self-contained).
 //! A verifier must supply the validator set that certified the receipt's block; there is no
