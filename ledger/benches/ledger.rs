@@ -38,10 +38,11 @@ fn setup(max_block: usize) -> Setup {
         admin_threshold: 1,
         validators: set.clone(),
     };
-    let ledger = Ledger::open(dir.path().join("b.redb"), &g).unwrap();
+    let ledger = Ledger::create(dir.path().join("b.redb"), &g).unwrap();
     let chain = ledger.chain_id();
     let cfg = EngineConfig { max_block_txs: max_block, block_interval_ms: 200 };
-    let mut engine = SingleValidator::new(ledger, validator, cfg).unwrap();
+    let guard = SignGuard::open(dir.path().join("validator.guard")).unwrap();
+    let mut engine = SingleValidator::new(ledger, validator, guard, cfg).unwrap();
     let mut parts = Vec::new();
     for name in ["p1", "p2"] {
         let k = KeyPair::generate(SignatureSuite::Ed25519).unwrap();

@@ -27,9 +27,10 @@ fn main() -> Result<()> {
     println!("genesis file:\n{}", genesis.to_json()?);
     let dir = std::env::temp_dir().join(format!("tessera-walkthrough-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let ledger = Ledger::open(dir.join("ledger.redb"), &genesis)?;
+    let ledger = Ledger::create(dir.join("ledger.redb"), &genesis)?;
     let chain = ledger.chain_id();
-    let mut engine = SingleValidator::new(ledger, validator, EngineConfig::default())?;
+    let guard = SignGuard::open(dir.join("validator.guard"))?;
+    let mut engine = SingleValidator::new(ledger, validator, guard, EngineConfig::default())?;
     let mut now = 1_000u64;
     let mut seal = |engine: &mut SingleValidator| -> Result<()> {
         now += 1_000;

@@ -6,6 +6,7 @@
 use crate::block::CommitCertificate;
 use crate::codec::{Encode, MAX_TX_BYTES};
 use crate::error::{Error, Result};
+use crate::guard::SignGuard;
 use crate::hash::Hash32;
 use crate::keys::KeyPair;
 use crate::ledger::Ledger;
@@ -56,21 +57,71 @@ impl Default for EngineConfig {
 pub struct SingleValidator {
     ledger: Ledger,
     key: KeyPair,
+    guard: SignGuard,
     config: EngineConfig,
     pool: Vec<Transaction>,
     last_seal_ms: u64,
 }
 
 impl SingleValidator {
-    /// Runs `ledger` with the validator key `key`, which must be in the current validator set.
-    pub fn new(ledger: Ledger, key: KeyPair, config: EngineConfig) -> Result<Self> {
+    /// Runs `ledger` with the validator key `key`, which must be in the current validator set,
+    /// and that key's signing record `guard` (see [`SignGuard`]).
+    ///
+    /// The record is reconciled with the ledger first: a block recorded but not committed (a
+    /// crash in between) is rebuilt and committed; a ledger behind the record or holding another
+    /// block at a recorded height (re-created or restored from an old copy) is refused with
+    /// [`Error::DoubleSign`]. An empty record starts from the ledger's tip.
+    pub fn new(
+        ledger: Ledger,
+        key: KeyPair,
+        guard: SignGuard,
+        config: EngineConfig,
+    ) -> Result<Self> {
         if config.max_block_txs == 0 {
             return Err(Error::Misuse("max_block_txs must be positive"));
         }
         let last_seal_ms = ledger.tip().time_ms;
-        let me = Self { ledger, key, config, pool: Vec::new(), last_seal_ms };
+        let mut me = Self { ledger, key, guard, config, pool: Vec::new(), last_seal_ms };
         me.my_index()?;
+        if me.guard.last().is_none() {
+            // This key certified the tip (or it is genesis): record it, so the record guards a
+            // ledger from its first use by an engine even if nothing is sealed yet.
+            let tip = me.ledger.tip().clone();
+            me.guard.record(&tip, &[])?;
+        }
+        me.reconcile()?;
         Ok(me)
+    }
+
+    /// Brings the ledger up to the signing record, or refuses one that contradicts it.
+    fn reconcile(&mut self) -> Result<()> {
+        let Some(last) = self.guard.last() else { return Ok(()) };
+        let tip = self.ledger.tip();
+        if last.header.chain_id != tip.chain_id {
+            return Err(Error::WrongChain);
+        }
+        let signed = last.header.height;
+        if signed <= tip.height {
+            let stored = self.ledger.header(signed)?.ok_or(Error::Corrupt("header missing"))?;
+            return if stored.hash() == last.header.hash() {
+                Ok(())
+            } else {
+                Err(Error::DoubleSign { height: signed, signed })
+            };
+        }
+        if signed != tip.height + 1 || last.header.prev_hash != tip.hash() {
+            return Err(Error::DoubleSign { height: tip.height + 1, signed });
+        }
+        // Signed but not committed: rebuild the same block and commit it.
+        let want = last.header.clone();
+        let prepared = self.ledger.prepare(last.txs.clone(), want.time_ms)?;
+        if prepared.header != want {
+            return Err(Error::DoubleSign { height: want.height, signed });
+        }
+        let cert = CommitCertificate::sign_single(&prepared.header, self.my_index()?, &self.key);
+        self.ledger.commit(prepared, &cert)?;
+        self.last_seal_ms = want.time_ms;
+        Ok(())
     }
 
     fn my_index(&self) -> Result<u16> {
@@ -121,10 +172,14 @@ impl Engine for SingleValidator {
         if self.pool.is_empty() {
             return Ok(None);
         }
+        // A block recorded by a seal whose commit failed goes first.
+        self.reconcile()?;
         let index = self.my_index()?;
         let take = self.pool.len().min(self.config.max_block_txs);
         let txs: Vec<Transaction> = self.pool.drain(..take).collect();
-        let mut prepared = self.ledger.prepare(txs, now_ms)?;
+        let mut prepared = self.ledger.prepare(txs.clone(), now_ms)?;
+        // The record is durable before the signature exists.
+        self.guard.record(&prepared.header, &txs)?;
         let cert = CommitCertificate::sign_single(&prepared.header, index, &self.key);
         let accepted = prepared.tx_ids().to_vec();
         let rejected = core::mem::take(&mut prepared.rejected);

@@ -110,6 +110,44 @@ pub enum Error {
     /// The database holds data inconsistent with itself (a missing header or node).
     #[error("corrupt database: {0}")]
     Corrupt(&'static str),
+    /// The ledger database file does not exist. It is created only at genesis
+    /// ([`crate::Ledger::create`]), never on open, so a deleted file cannot silently restart the
+    /// chain.
+    #[error("no ledger database at {0} (it is created only at genesis, never on open)")]
+    NoDatabase(std::path::PathBuf),
+    /// [`crate::Ledger::create`] found a file already there.
+    #[error("a file already exists at {0}; refusing to create a ledger over it")]
+    DatabaseExists(std::path::PathBuf),
+    /// The database file exists but is not a readable ledger (emptied, overwritten or damaged);
+    /// also what a panic inside the storage engine on such a file becomes.
+    #[error("ledger database {path} is unreadable: {reason}")]
+    Unreadable {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What failed.
+        reason: String,
+    },
+    /// The validator's signing record (kept outside the database) shows it already signed a
+    /// block at `signed` that this one would contradict: a second block at a height it signed, or
+    /// a database that was re-created or rolled back behind its record. Signing would equivocate.
+    #[error(
+        "refusing to sign height {height}: this validator already signed a different block at \
+         height {signed} (was the database re-created or restored from an old copy?)"
+    )]
+    DoubleSign {
+        /// Height that would have been signed.
+        height: u64,
+        /// Highest height the record says was signed.
+        signed: u64,
+    },
+    /// A receipt is older than the height the verifier demands, so it may predate a revocation.
+    #[error("receipt at height {height} is older than the required height {min}")]
+    StaleReceipt {
+        /// The receipt's block height.
+        height: u64,
+        /// The minimum the verifier demanded.
+        min: u64,
+    },
     /// The operating system's random generator failed.
     #[error("random generator failed")]
     Rng,

@@ -30,8 +30,11 @@
 //! };
 //! let dir = std::env::temp_dir().join(format!("tessera-doc-{}", std::process::id()));
 //! std::fs::create_dir_all(&dir)?;
-//! let ledger = Ledger::open(dir.join("ledger.redb"), &genesis)?;
-//! let mut engine = SingleValidator::new(ledger, validator, EngineConfig::default())?;
+//! // The database is created once, at genesis; later runs use `Ledger::open`.
+//! let ledger = Ledger::create(dir.join("ledger.redb"), &genesis)?;
+//! // The validator's signing record lives next to its key, outside the database.
+//! let guard = SignGuard::open(dir.join("validator.guard"))?;
+//! let mut engine = SingleValidator::new(ledger, validator, guard, EngineConfig::default())?;
 //!
 //! // Alice registers did:tessera:alice with an SM2 key, and a data set.
 //! let chain = engine.ledger().chain_id();
@@ -64,6 +67,15 @@
 //! faulty (one honest validator in the single-validator case). Decoders never panic and bound every
 //! allocation by the input size. Secrets are zeroized on drop.
 //!
+//! **Operator faults.** The database file is created only by [`Ledger::create`], at genesis;
+//! [`Ledger::open`] never creates one, so a deleted or emptied file is [`Error::NoDatabase`] or
+//! [`Error::Unreadable`], not a new chain. A damaged file gives a typed error, never a panic (the
+//! storage engine's own panics are caught at the [`Ledger`] boundary). The validator's
+//! [`SignGuard`], a file outside the database, refuses to certify a second block at a height it
+//! signed, so even a re-created or rolled-back database cannot make it equivocate. A receipt
+//! shows its entry as of its block only: [`verify_fresh_receipt`] refuses receipts below a height
+//! the verifier knows the chain reached.
+//!
 //! **Limits.** State proofs are served for the latest block only (stale tree nodes are pruned in
 //! the block's own write; receipts already issued stay valid because they are self-contained).
 //! A verifier must supply the validator set that certified the receipt's block; there is no
@@ -80,6 +92,7 @@ mod engine;
 mod error;
 mod exec;
 pub mod genesis;
+mod guard;
 pub mod hash;
 pub mod keys;
 mod ledger;
@@ -97,10 +110,11 @@ pub use did::{Did, DidDocument, Endpoint, KeyRef, Service, VerificationMethod};
 pub use engine::{BlockOutcome, Engine, EngineConfig, SingleValidator};
 pub use error::{Error, Result};
 pub use genesis::{Genesis, Org};
+pub use guard::{SignGuard, SignedRecord};
 pub use hash::{Hash32, HashAlg, LedgerHash, TaggedHash};
 pub use keys::{KeyPair, ParsedKey, PublicKey, Signature, SignatureSuite};
 pub use ledger::{Ledger, PreparedBlock};
-pub use receipt::{Receipt, ReceiptEntry, ReceiptProof, verify_receipt};
+pub use receipt::{Receipt, ReceiptEntry, ReceiptProof, verify_fresh_receipt, verify_receipt};
 pub use state::{DataSet, GovernanceState, GrantRecord, JobRecord, StateKey};
 pub use tx::{
     AdminApproval, Approval, Commitment, GovAction, InputCommitment, Transaction, TxBody,

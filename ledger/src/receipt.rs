@@ -57,8 +57,33 @@ pub struct Receipt {
     pub certificate: CommitCertificate,
 }
 
+impl Receipt {
+    /// Height of the certified block the receipt speaks for. A state receipt shows the entry as
+    /// of this block only: a grant revoked later still has valid receipts from before.
+    pub fn height(&self) -> u64 {
+        self.header.height
+    }
+}
+
+/// [`verify_receipt`], and refuses a receipt from a block below `min_height` with
+/// [`Error::StaleReceipt`]. A verifier that knows the chain reached some height (from an earlier
+/// answer, or out of band) uses it so an old receipt, say of a since-revoked grant, cannot be
+/// replayed to it.
+pub fn verify_fresh_receipt(
+    receipt: &Receipt,
+    chain_id: &Hash32,
+    validators: &ValidatorSet,
+    min_height: u64,
+) -> Result<()> {
+    verify_receipt(receipt, chain_id, validators)?;
+    if receipt.height() < min_height {
+        return Err(Error::StaleReceipt { height: receipt.height(), min: min_height });
+    }
+    Ok(())
+}
+
 /// Checks a receipt for the chain `chain_id` (the genesis hash) against a trusted validator set,
-/// without any database.
+/// without any database. It says nothing about freshness: see [`verify_fresh_receipt`].
 pub fn verify_receipt(
     receipt: &Receipt,
     chain_id: &Hash32,

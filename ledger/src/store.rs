@@ -29,6 +29,33 @@ pub(crate) const NODES: TableDefinition<'_, &[u8], &[u8]> = TableDefinition::new
 pub(crate) const META_GENESIS: &str = "genesis";
 pub(crate) const META_TIP: &str = "tip";
 
+/// The database handle, whose destructor runs behind a panic boundary: `redb` flushes its
+/// allocator state on drop and may panic on a damaged file, which would crash the node (or abort
+/// it, if the drop happens while unwinding from an earlier such panic).
+pub(crate) struct Db(Option<redb::Database>);
+
+impl Db {
+    pub(crate) fn new(db: redb::Database) -> Self {
+        Self(Some(db))
+    }
+}
+
+impl core::ops::Deref for Db {
+    type Target = redb::Database;
+    fn deref(&self) -> &redb::Database {
+        // `None` only inside `drop`, after which no one can reach the handle.
+        self.0.as_ref().unwrap_or_else(|| unreachable!("database handle used after drop"))
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some(db) = self.0.take() {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(db)));
+        }
+    }
+}
+
 /// Read-only view of the state and tree at one snapshot.
 pub(crate) struct Snapshot {
     pub(crate) state: ReadOnlyTable<&'static [u8], &'static [u8]>,

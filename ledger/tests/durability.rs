@@ -36,7 +36,9 @@ fn crash_child_writer() {
     let ledger = Ledger::open(dir.join("l.redb"), &g).unwrap();
     let chain = ledger.chain_id();
     let start = ledger.tip().height;
-    let mut engine = SingleValidator::new(ledger, validator, EngineConfig::default()).unwrap();
+    let guard = SignGuard::open(dir.join("validator.guard")).unwrap();
+    let mut engine =
+        SingleValidator::new(ledger, validator, guard, EngineConfig::default()).unwrap();
     let user = KeyPair::generate(SignatureSuite::Ed25519).unwrap();
     let me = KeyRef::did_key(user.public_key());
     let mut nonce = 0u64;
@@ -61,6 +63,7 @@ fn sigkill_mid_write_reopens_at_last_block() {
     let dir = tempfile::tempdir().unwrap();
     let validator = KeyPair::generate(SignatureSuite::Ed25519).unwrap();
     std::fs::write(dir.path().join("validator.key"), validator.secret_bytes().as_ref()).unwrap();
+    drop(Ledger::create(dir.path().join("l.redb"), &genesis(&validator)).unwrap());
     let exe = std::env::current_exe().unwrap();
     let mut last_seen = 0u64;
     for round in 0..4u64 {
@@ -105,7 +108,9 @@ fn sigkill_mid_write_reopens_at_last_block() {
     let ledger = Ledger::open_existing(dir.path().join("l.redb")).unwrap();
     let g = ledger.genesis().clone();
     let chain = ledger.chain_id();
-    let mut engine = SingleValidator::new(ledger, validator, EngineConfig::default()).unwrap();
+    let guard = SignGuard::open(dir.path().join("validator.guard")).unwrap();
+    let mut engine =
+        SingleValidator::new(ledger, validator, guard, EngineConfig::default()).unwrap();
     let user = KeyPair::generate(SignatureSuite::Ed25519).unwrap();
     let body = TxBody::RegisterDataSet {
         id: "after-crash".into(),

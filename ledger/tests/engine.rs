@@ -15,16 +15,17 @@ fn seals_on_size_or_interval() {
         validators: ValidatorSet::new(vec![Validator { name: "v".into(), key: v.public_key() }])
             .unwrap(),
     };
-    let ledger = Ledger::open(dir.path().join("l.redb"), &g).unwrap();
+    let ledger = Ledger::create(dir.path().join("l.redb"), &g).unwrap();
     let chain = ledger.chain_id();
     // An engine whose key is not a validator is refused.
     let stranger = KeyPair::generate(SignatureSuite::Ed25519).unwrap();
     let cfg = EngineConfig { max_block_txs: 3, block_interval_ms: 500 };
-    let ledger = match SingleValidator::new(ledger, stranger, cfg) {
-        Err(Error::Misuse(_)) => Ledger::open(dir.path().join("l2.redb"), &g).unwrap(),
+    let guard = || SignGuard::open(dir.path().join("validator.guard")).unwrap();
+    let ledger = match SingleValidator::new(ledger, stranger, guard(), cfg) {
+        Err(Error::Misuse(_)) => Ledger::open(dir.path().join("l.redb"), &g).unwrap(),
         other => panic!("stranger accepted: {other:?}"),
     };
-    let mut e = SingleValidator::new(ledger, v, cfg).unwrap();
+    let mut e = SingleValidator::new(ledger, v, guard(), cfg).unwrap();
     let u = KeyPair::generate(SignatureSuite::Secp256k1).unwrap();
     let me = KeyRef::did_key(u.public_key());
     let mut nonce = 0;

@@ -185,9 +185,10 @@ fn a_receipt_of_another_chain_certified_by_the_same_validators_is_refused() {
     assert_ne!(staging.chain_id(), production.chain_id());
 
     let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(dir.path().join("staging.redb"), &staging).unwrap();
+    let ledger = Ledger::create(dir.path().join("staging.redb"), &staging).unwrap();
     let key = KeyPair::from_secret(SignatureSuite::Ed25519, &validator.secret_bytes()).unwrap();
-    let mut engine = SingleValidator::new(ledger, key, EngineConfig::default()).unwrap();
+    let guard = SignGuard::open(dir.path().join("validator.guard")).unwrap();
+    let mut engine = SingleValidator::new(ledger, key, guard, EngineConfig::default()).unwrap();
     let user = KeyPair::generate(SignatureSuite::Ed25519).unwrap();
     let body = TxBody::RegisterDataSet {
         id: "d".into(),
@@ -207,4 +208,37 @@ fn a_receipt_of_another_chain_certified_by_the_same_validators_is_refused() {
         verify_receipt(&receipt, &production.chain_id(), &production.validators),
         Err(Error::WrongChain)
     ));
+}
+
+#[test]
+fn a_receipt_of_a_revoked_grant_is_refused_below_the_demanded_height() {
+    let mut n = net(LedgerHash::Sha256);
+    let chain = n.chain;
+    let mut owner = n.user("owner", SignatureSuite::Ed25519);
+    let p1 = n.user("p1", SignatureSuite::Ed25519);
+    dataset_and_grant(&mut n, &mut owner, "ds", "g", PROG, vec![p1.did()], 5);
+    let key = StateKey::Grant { dataset: "ds".into(), grant: "g".into() };
+    let before = n.ledger().state_receipt(&key).unwrap();
+    let tx = owner.tx(&chain, TxBody::Revoke { dataset: "ds".into(), grant: "g".into() });
+    n.run(tx).unwrap();
+    let after = n.ledger().state_receipt(&key).unwrap();
+    assert!(after.height() > before.height());
+    assert_ne!(before.entry, after.entry);
+    let set = &n.genesis.validators;
+
+    // The old receipt is genuine, so plain verification accepts it: replaying it hides the
+    // revocation. Demanding the height the verifier knows the chain reached refuses it.
+    verify_receipt(&before, &chain, set).unwrap();
+    let min = after.height();
+    match verify_fresh_receipt(&before, &chain, set, min) {
+        Err(Error::StaleReceipt { height, min: m }) => {
+            assert_eq!((height, m), (before.height(), min))
+        }
+        other => panic!("stale receipt accepted: {other:?}"),
+    }
+    verify_fresh_receipt(&after, &chain, set, min).unwrap();
+    // Freshness never excuses a bad receipt.
+    let mut forged = after.clone();
+    forged.header.height += 1;
+    assert!(verify_fresh_receipt(&forged, &chain, set, 0).is_err());
 }

@@ -370,7 +370,7 @@ fn genesis_json_round_trip_and_validation() {
     // A database refuses a different genesis.
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("l.redb");
-    drop(Ledger::open(&p, &g).unwrap());
+    drop(Ledger::create(&p, &g).unwrap());
     let mut g2 = g.clone();
     g2.chain_name = "other".into();
     assert!(matches!(Ledger::open(&p, &g2), Err(Error::InvalidGenesis(_))));

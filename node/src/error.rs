@@ -30,6 +30,28 @@ pub enum Error {
     /// A transaction was not accepted into the block that sealed it.
     #[error("ledger rejected the transaction: {0}")]
     Rejected(String),
+    /// The ledger database file is missing, unreadable or in the way: it is created only at
+    /// genesis, so this never silently starts a new chain.
+    #[error("ledger database {path} {reason}")]
+    LedgerFile {
+        /// The database file.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+    /// A served ledger answered with a receipt older than the client demands (a replayed or
+    /// rolled-back answer that could hide a revocation).
+    #[error(
+        "the ledger at {uri} served a receipt at height {height}, older than the required {min}"
+    )]
+    StaleLedger {
+        /// The service.
+        uri: String,
+        /// The receipt's height.
+        height: u64,
+        /// The minimum the client demanded.
+        min: u64,
+    },
     /// The ledger directory is busy (another process holds its lock) for too long.
     #[error("ledger at {0} is busy")]
     LedgerBusy(PathBuf),
@@ -86,13 +108,13 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Usage(_) => 2,
-            Self::Io { .. } | Self::Invalid { .. } => 3,
+            Self::Io { .. } | Self::Invalid { .. } | Self::LedgerFile { .. } => 3,
             Self::Ledger(_) | Self::Rejected(_) | Self::LedgerBusy(_) | Self::LedgerService(_) => 4,
             Self::NotAuthorised(_) => 5,
             Self::Identity(_) => 6,
             Self::Peer { .. } | Self::Transport(_) | Self::Channel(_) => 7,
             Self::Mpc(_) | Self::Federated(_) => 8,
-            Self::Verification(_) => 9,
+            Self::Verification(_) | Self::StaleLedger { .. } => 9,
         }
     }
 }

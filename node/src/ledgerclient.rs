@@ -6,11 +6,19 @@
 //! the TLS handshake must prove that key, the genesis it serves must list it as a validator, and
 //! every piece of state the client uses arrives as a receipt (or certified header) that the client
 //! verifies against the genesis validator set before use, so a man in the middle or a corrupted
-//! response cannot forge a grant or a DID document. Freshness is the validator's word (it may not
-//! serve an older certified state than its latest; there is no gossip to check that).
+//! response cannot forge a grant or a DID document.
+//!
+//! **Freshness.** A genuine but old state receipt (a grant before its revocation) verifies, so
+//! the client also keeps a minimum height: every state receipt below it is refused with
+//! [`Error::StaleLedger`]. The floor rises to the height of every certified answer the client
+//! accepts (the service can never go back behind what it showed this client), and a caller that
+//! knows more, such as the height of a revocation, raises it with
+//! [`RemoteLedger::require_height`]. Across connections it is the caller's to carry; beyond
+//! that, freshness is the validator's word (there is no gossip to check it).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use quinn::{Connection, Endpoint, VarInt};
@@ -54,6 +62,8 @@ pub struct RemoteLedger {
     uri: String,
     genesis: Genesis,
     member: bool,
+    /// No state receipt below this height is accepted (see the module's freshness note).
+    min_height: AtomicU64,
 }
 
 impl std::fmt::Debug for RemoteLedger {
@@ -175,7 +185,18 @@ impl RemoteLedger {
                 cfg.validator
             )));
         }
-        Ok(Self { session, uri, genesis, member })
+        Ok(Self { session, uri, genesis, member, min_height: AtomicU64::new(0) })
+    }
+
+    /// Demands that every later state receipt come from a block at `height` or above (the floor
+    /// only rises).
+    pub fn require_height(&self, height: u64) {
+        self.min_height.fetch_max(height, Ordering::Relaxed);
+    }
+
+    /// The height below which state receipts are refused.
+    pub fn min_height(&self) -> u64 {
+        self.min_height.load(Ordering::Relaxed)
     }
 
     fn unexpected(&self, r: &Response) -> Error {
@@ -203,6 +224,7 @@ impl RemoteLedger {
         match self.request(&Request::State(key.clone()))? {
             Response::Receipt(rc) => {
                 self.check(&rc)?;
+                self.check_fresh(rc.height())?;
                 match &rc.entry {
                     ReceiptEntry::State { key: k, .. } if *k == key.to_bytes() => Ok(Some(rc)),
                     _ => Err(self.forged("a receipt for another entry")),
@@ -217,12 +239,23 @@ impl RemoteLedger {
         Error::Verification(format!("the ledger at {} served {what}", self.uri))
     }
 
+    /// Checks that the receipt is genuine, and raises the freshness floor to its height.
     fn check(&self, rc: &Receipt) -> Result<()> {
         if rc.header.chain_id != self.genesis.chain_id() {
             return Err(self.forged("a receipt of another chain"));
         }
         verify_receipt(rc, &self.genesis.chain_id(), &self.genesis.validators)
             .map_err(|e| self.forged(&format!("an invalid receipt ({e})")))
+    }
+
+    /// Refuses a verified answer from below the floor, then raises the floor to its height.
+    fn check_fresh(&self, height: u64) -> Result<()> {
+        let min = self.min_height();
+        if height < min {
+            return Err(Error::StaleLedger { uri: self.uri.clone(), height, min });
+        }
+        self.require_height(height);
+        Ok(())
     }
 
     /// A state value (verified).
@@ -246,6 +279,7 @@ impl RemoteLedger {
                 } else if header.height != 0 {
                     return Err(self.forged("an uncertified header"));
                 }
+                self.check_fresh(header.height)?;
                 Ok(header.height)
             }
             other => Err(self.unexpected(&other)),
@@ -259,6 +293,8 @@ impl RemoteLedger {
                 self.check(&rc)?;
                 match &rc.entry {
                     ReceiptEntry::Transaction(b) if *b == tx.to_bytes() => {
+                        // The block holding it is certified: later reads must not predate it.
+                        self.require_height(rc.height());
                         Ok(tx.id(self.genesis.hash))
                     }
                     _ => Err(self.forged("a receipt for another transaction")),

@@ -6,6 +6,12 @@
 //! database, submits and seals (one block per transaction) or reads, and closes it again, so any
 //! number of local processes share one ledger safely.
 //!
+//! The database is created only there, at genesis: a missing or unreadable `ledger.redb` is
+//! [`Error::LedgerFile`], never a fresh chain. Sealing keeps the validator's signing record in
+//! `<dir>/validator.guard`, beside its key and outside the database, so a deleted, re-created or
+//! rolled-back database cannot make the validator certify a second block at a height it signed
+//! (see [`tessera_ledger::SignGuard`]). Copy both files when moving the validator.
+//!
 //! Trust model of this first version: the validator key sits in the shared directory, so every
 //! process on the host can seal blocks; it cannot forge anyone's transaction, grant or commitment
 //! signature. A verifier needs only `genesis.json` (the validator set) and a receipt. To serve the
@@ -18,12 +24,17 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tessera_ledger::{
     Did, DidDocument, Engine as _, EngineConfig, Genesis, Hash32, KeyPair, KeyRef, Ledger,
-    LedgerHash, Org, SignatureSuite, SingleValidator, StateKey, Transaction, TxBody, Validator,
-    ValidatorSet,
+    LedgerHash, Org, SignGuard, SignatureSuite, SingleValidator, StateKey, Transaction, TxBody,
+    Validator, ValidatorSet,
 };
 
 use crate::error::{Error, Result};
 use crate::home::{read_secret, write_secret};
+
+/// The database, inside the directory.
+const DB_FILE: &str = "ledger.redb";
+/// The validator's signing record, beside its key.
+const GUARD_FILE: &str = "validator.guard";
 
 /// How long a process waits for another to release the ledger.
 const LOCK_WAIT: Duration = Duration::from_secs(60);
@@ -56,7 +67,7 @@ impl LedgerDir {
     pub fn create(path: &Path, chain_name: &str) -> Result<Self> {
         fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
         let gpath = path.join("genesis.json");
-        if gpath.exists() {
+        if gpath.exists() || path.join(DB_FILE).exists() {
             return Err(Error::Usage(format!("{} already holds a ledger", path.display())));
         }
         let validator = KeyPair::generate(SignatureSuite::Ed25519)?;
@@ -77,9 +88,13 @@ impl LedgerDir {
             hex::encode(*validator.secret_bytes()).as_bytes(),
         )?;
         write_secret(&path.join("admin.key"), hex::encode(*admin.secret_bytes()).as_bytes())?;
-        fs::write(&gpath, genesis.to_json()?).map_err(|e| Error::io(&gpath, e))?;
         let me = Self { path: path.to_path_buf(), genesis };
-        me.read(|_| Ok(()))?;
+        {
+            let _lock = me.lock()?;
+            Ledger::create(me.db_path(), &me.genesis).map_err(|e| me.file_error(e))?;
+        }
+        // Written last: its presence is what marks the directory as holding a ledger.
+        fs::write(&gpath, me.genesis.to_json()?).map_err(|e| Error::io(&gpath, e))?;
         Ok(me)
     }
 
@@ -128,10 +143,40 @@ impl LedgerDir {
         }
     }
 
+    fn db_path(&self) -> PathBuf {
+        self.path.join(DB_FILE)
+    }
+
+    /// Opens the database (never creating it); the caller holds the lock.
+    fn open_db(&self) -> Result<Ledger> {
+        Ledger::open(self.db_path(), &self.genesis).map_err(|e| self.file_error(e))
+    }
+
+    /// A missing or damaged database file as [`Error::LedgerFile`], naming the file.
+    fn file_error(&self, e: tessera_ledger::Error) -> Error {
+        use tessera_ledger::Error as L;
+        match e {
+            L::NoDatabase(path) => Error::LedgerFile {
+                path,
+                reason: "is missing; it is not re-created (that would restart the chain): \
+                         restore it from a backup"
+                    .into(),
+            },
+            L::Unreadable { path, reason } => Error::LedgerFile {
+                path,
+                reason: format!("is unreadable ({reason}): restore it from a backup"),
+            },
+            L::DatabaseExists(path) => {
+                Error::LedgerFile { path, reason: "already exists; not overwritten".into() }
+            }
+            other => Error::Ledger(other),
+        }
+    }
+
     /// Runs `f` on the ledger under the directory lock.
     pub fn read<T>(&self, f: impl FnOnce(&Ledger) -> Result<T>) -> Result<T> {
         let _lock = self.lock()?;
-        let ledger = Ledger::open(self.path.join("ledger.redb"), &self.genesis)?;
+        let ledger = self.open_db()?;
         f(&ledger)
     }
 
@@ -139,7 +184,7 @@ impl LedgerDir {
     /// transaction id, or the ledger's reason for rejecting it.
     pub fn submit(&self, signer: &KeyRef, key: &KeyPair, body: TxBody) -> Result<Hash32> {
         let _lock = self.lock()?;
-        let ledger = Ledger::open(self.path.join("ledger.redb"), &self.genesis)?;
+        let ledger = self.open_db()?;
         let nonce = next_nonce(ledger.state_value(&StateKey::Nonce(signer.did.to_string()))?)?;
         let chain = ledger.chain_id();
         let tx = Transaction::sign(&chain, signer.clone(), nonce, body, key);
@@ -150,15 +195,16 @@ impl LedgerDir {
     /// id, or the ledger's reason for rejecting it.
     pub fn submit_signed(&self, tx: Transaction) -> Result<Hash32> {
         let _lock = self.lock()?;
-        let ledger = Ledger::open(self.path.join("ledger.redb"), &self.genesis)?;
+        let ledger = self.open_db()?;
         self.seal(ledger, tx)
     }
 
     /// Seals one transaction; the caller holds the lock.
     fn seal(&self, ledger: Ledger, tx: Transaction) -> Result<Hash32> {
         let time = now_ms().max(ledger.tip().time_ms + 1);
+        let guard = SignGuard::open(self.path.join(GUARD_FILE)).map_err(|e| self.file_error(e))?;
         let mut engine =
-            SingleValidator::new(ledger, self.validator_key()?, EngineConfig::default())?;
+            SingleValidator::new(ledger, self.validator_key()?, guard, EngineConfig::default())?;
         let id = engine.submit(tx).map_err(|e| Error::Rejected(e.to_string()))?;
         let outcome = engine.seal(time)?.ok_or(Error::Rejected("nothing sealed".into()))?;
         if let Some((_, e)) = outcome.rejected.iter().find(|(r, _)| *r == id) {

@@ -14,7 +14,8 @@ use tessera_node::ledgerserve::LedgerServer;
 use tessera_node::stats::Squares;
 use tessera_node::{Error, Result, demo, ops, verify};
 
-const EXIT_CODES: &str = "Exit codes: 0 success; 2 usage; 3 file or spec invalid; 4 ledger \
+const EXIT_CODES: &str = "Exit codes: 0 success; 2 usage; 3 file or spec invalid (a missing or \
+damaged ledger.redb included); 4 ledger \
 refused, failed or unreachable; 5 not authorised (grant missing, revoked, expired, used up or for another \
 program); 6 peer identity refused (TLS/DID mismatch); 7 peer unreachable or left, transport \
 error; 8 secure computation failed (e.g. MAC check); 9 verification failed.";

@@ -112,6 +112,18 @@ fn requests_without_hello_malformed_or_oversized_are_refused_and_service_survive
         "the endpoint is published in the DID document"
     );
     assert!(l.height().unwrap() >= 1);
+
+    // Freshness: every answer raises the client's floor; one below the floor (a replayed old
+    // receipt, or a rolled-back service) is refused with a typed error.
+    let h = l.height().unwrap();
+    assert_eq!(r.min_height(), h);
+    r.require_height(h + 5);
+    r.require_height(h); // the floor only rises
+    match l.resolve(&alice.did()) {
+        Err(Error::StaleLedger { height, min, .. }) => assert_eq!((height, min), (h, h + 5)),
+        other => panic!("stale receipt accepted: {other:?}"),
+    }
+    assert!(matches!(l.height(), Err(Error::StaleLedger { .. })));
 }
 
 impl Fixture {

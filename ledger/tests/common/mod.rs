@@ -58,9 +58,10 @@ pub fn net(hash: LedgerHash) -> Net {
             .map(|s| KeyPair::generate(*s).unwrap())
             .collect();
     let genesis = genesis_with(hash, &validator, &admins);
-    let ledger = Ledger::open(dir.path().join("l.redb"), &genesis).unwrap();
+    let ledger = Ledger::create(dir.path().join("l.redb"), &genesis).unwrap();
     let chain = ledger.chain_id();
-    let engine = SingleValidator::new(ledger, validator, EngineConfig::default()).unwrap();
+    let guard = SignGuard::open(dir.path().join("validator.guard")).unwrap();
+    let engine = SingleValidator::new(ledger, validator, guard, EngineConfig::default()).unwrap();
     Net { dir, engine, genesis, chain, admins, now: 10_000 }
 }
 
