@@ -217,7 +217,9 @@ fn shaper_adds_latency_and_bandwidth_but_not_bytes() {
     let runs = harness::run_parties(2, Transport::ShapedMemory(shape), quick(), |ch| {
         let peer = ch.peers()[0];
         let start = Instant::now();
-        // Three simultaneous exchanges: each waits one one-way latency, ≥ 3 × 20 ms.
+        // Three simultaneous exchanges: each waits one one-way latency. The first may overlap
+        // the other thread's late start (its message was stamped before our clock started), so
+        // only the last two are certain: ≥ 2 × 20 ms.
         for _ in 0..3 {
             ch.exchange(peer, b"ping").unwrap();
         }
@@ -231,7 +233,7 @@ fn shaper_adds_latency_and_bandwidth_but_not_bytes() {
     .unwrap();
     for r in runs {
         let (lat, bw, stats) = r.output;
-        assert!(lat >= Duration::from_millis(60), "{lat:?}");
+        assert!(lat >= Duration::from_millis(40), "{lat:?}");
         assert!(bw >= Duration::from_millis(100), "{bw:?}");
         assert_eq!(stats.bytes_sent, 3 * (4 + 4) + 100_000 + 4);
     }
