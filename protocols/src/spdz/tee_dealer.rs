@@ -112,7 +112,11 @@ impl Request {
     }
 }
 
-/// Expands one party's seeded columns: `free` columns, then `fixed` ones unless it is the last.
+/// Masks in the clear and the party that owns them.
+type OwnedClear<F> = (PartyId, Vec<F>);
+
+/// Expands one party's seeded columns: `free` ones, then `fixed` ones (the caller passes 0 for
+/// the last party, whose fixed columns are corrections).
 fn expand<F: Field>(seed: &Seed, m: usize, free: usize, fixed: usize) -> Vec<Vec<F>> {
     let mut prg = Prg::from_seed(seed);
     (0..free + fixed).map(|_| F::random_vec(&mut prg, m)).collect()
@@ -153,7 +157,7 @@ impl Channel for ComputingChannel<'_> {
     }
 }
 
-/// Whether `ch` is the setup channel of `n` computing parties plus a dealer.
+/// The dealer of a setup channel (its last party), which needs at least 2 computing parties.
 fn dealer_of(ch: &dyn Channel) -> Result<PartyId> {
     let total = ch.num_parties();
     if total < 3 {
@@ -286,7 +290,7 @@ impl<F: Field> TeeDealer<F> {
         let alpha: F = self.alpha.iter().copied().sum();
         let mac = |xs: &[F]| -> Vec<F> { xs.iter().map(|x| alpha * *x).collect() };
         // The secrets' target columns, in the fixed layout.
-        let (targets, clear): (Vec<Vec<F>>, Option<(PartyId, Vec<F>)>) = match request {
+        let (targets, clear): (Vec<Vec<F>>, Option<OwnedClear<F>>) = match request {
             Request::Triples(_) => {
                 let (a, b) = (&sums[0], &sums[1]);
                 let c: Vec<F> = a.iter().zip(b).map(|(x, y)| *x * *y).collect();
@@ -301,7 +305,6 @@ impl<F: Field> TeeDealer<F> {
             }
             Request::Done => (Vec::new(), None),
         };
-        let clear_owner = clear.as_ref().map(|(o, _)| *o);
         for (i, seed) in seeds.iter().enumerate() {
             // The whole reply in one buffer of its final size, so no copy of a secret is left
             // behind by reallocation; it is zeroized once sent.
@@ -311,10 +314,10 @@ impl<F: Field> TeeDealer<F> {
                     elements.extend(t.iter().zip(s).map(|(t, s)| *t - *s));
                 }
             }
-            if let (Some(o), Some((_, r))) = (clear_owner, &clear) {
-                if o.index() == i {
-                    elements.extend_from_slice(r);
-                }
+            if let Some((owner, r)) = &clear
+                && owner.index() == i
+            {
+                elements.extend_from_slice(r);
             }
             let mut msg = vec![0u8; 1 + 16 + elements.len() * F::BYTES];
             msg[0] = REPLY_MATERIAL;
