@@ -35,6 +35,13 @@ pub enum Error {
     /// MASCOT's sacrifice step found a triple with c ≠ a·b.
     #[error("MASCOT sacrifice failed: a multiplication triple was incorrect")]
     Sacrifice,
+    /// The TEE dealer refused a batch: the computing parties' requests disagreed or were
+    /// malformed (some party is out of step or cheating), or a party's link to it failed.
+    #[error("the TEE dealer refused: the computing parties' requests disagree")]
+    DealerRefused,
+    /// A message from the TEE dealer had the wrong form.
+    #[error("malformed message from the TEE dealer: {0}")]
+    DealerMessage(&'static str),
     /// A previous check failed; the session refuses to go on.
     #[error("the session aborted after a failed check and outputs nothing further")]
     Aborted,

@@ -3,7 +3,8 @@
 //! - [`Shared`]: authenticated shares of a vector;
 //! - [`Session`]: the online phase (input, linear ops, multiplication, checked output);
 //! - [`Preprocessing`]: what the online phase consumes, made by [`Mascot`] (OT-based, secure) or
-//!   by [`insecure_dealer`] (tests and online-only benchmarks).
+//!   by [`tee_dealer`] (an attested enclave deals it: much faster, trusts the enclave) or by
+//!   [`insecure_dealer`] (tests and online-only benchmarks).
 
 #[doc(hidden)]
 pub mod fault;
@@ -12,6 +13,7 @@ pub mod mascot;
 mod online;
 mod prep;
 mod shares;
+pub mod tee_dealer;
 
 #[doc(hidden)]
 pub use fault::Fault;
@@ -19,3 +21,4 @@ pub use mascot::{Mascot, MascotConfig, MascotStats, OtExtension};
 pub use online::Session;
 pub use prep::{InputMasks, Preprocessing, Triples, insecure_dealer};
 pub use shares::Shared;
+pub use tee_dealer::{ComputingChannel, DealerStats, TeeDealer, TeeDealerPrep};

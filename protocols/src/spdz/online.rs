@@ -91,6 +91,12 @@ impl<'a, F: Field, P: Preprocessing<F>> Session<'a, F, P> {
         &self.prep
     }
 
+    /// Ends the session and gives back the preprocessing source (e.g. to tell a dealer that
+    /// this party is done with [`super::TeeDealerPrep::finish`]).
+    pub fn into_preprocessing(self) -> P {
+        self.prep
+    }
+
     fn guard(&self) -> Result<()> {
         if self.aborted { Err(Error::Aborted) } else { Ok(()) }
     }
