@@ -297,3 +297,24 @@ fn coins_replayed_from_an_earlier_mascot_session_are_refused() {
         });
     }
 }
+
+#[test]
+fn preprocessing_of_a_failed_session_hands_out_nothing_more() {
+    // The cheater's cancelling errors fail the MAC check of a MASCOT session; the honest
+    // party's MASCOT must then be locked, so the same MAC key never serves a second session.
+    let rules = for_cheaters(&[PartyId(1)], 2, || {
+        vec![Rule::on("spdz/open", cancelling_errors()).occurrence(0)]
+    });
+    let runs = run_attacked(2, rules, |ch| {
+        let me = ch.party();
+        let prep = Mascot::<F>::setup(ch, MascotConfig { batch: 8, ..MascotConfig::default() })?;
+        let mut s = tessera_protocols::spdz::Session::new(ch, prep);
+        let v = [F::from_u64(5), F::from_u64(6)];
+        let x = s.input(PartyId(0), mine(me, PartyId(0), &v), 2)?;
+        let out = s.output(&x);
+        let prep = s.into_preprocessing();
+        assert_eq!(prep.is_aborted(), out.is_err());
+        out.map(|_| ())
+    });
+    assert_honest(&runs, &[PartyId(1)], "locked", |e| matches!(e, Error::MacCheck));
+}

@@ -110,6 +110,9 @@ impl Preprocessing<F> for ZeroBits {
     fn session(&self) -> tessera_mpc::SessionId {
         self.0.session()
     }
+    fn abort(&mut self) {
+        self.0.abort()
+    }
     fn triples(&mut self, ch: &mut dyn Channel, n: usize) -> tessera_protocols::Result<Triples<F>> {
         self.0.triples(ch, n)
     }

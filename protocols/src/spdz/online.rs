@@ -92,7 +92,8 @@ impl<'a, F: Field, P: Preprocessing<F>> Session<'a, F, P> {
     }
 
     /// Ends the session and gives back the preprocessing source (e.g. to tell a dealer that
-    /// this party is done with [`super::TeeDealerPrep::finish`]).
+    /// this party is done with [`super::TeeDealerPrep::finish`]). If the session failed, the
+    /// source is locked ([`Preprocessing::abort`]) and hands out nothing more.
     pub fn into_preprocessing(self) -> P {
         self.prep
     }
@@ -105,6 +106,7 @@ impl<'a, F: Field, P: Preprocessing<F>> Session<'a, F, P> {
     fn watch<T>(&mut self, r: Result<T>) -> Result<T> {
         if r.is_err() {
             self.aborted = true;
+            self.prep.abort();
         }
         r
     }

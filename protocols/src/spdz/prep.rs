@@ -81,6 +81,12 @@ pub trait Preprocessing<F: Field> {
 
     /// `n` uniformly random shared bits.
     fn bits(&mut self, ch: &mut dyn Channel, n: usize) -> Result<Shared<F>>;
+
+    /// Locks this source for good: every later call returns [`crate::Error::Aborted`]. The
+    /// online phase calls it when any of its checks fails, so material under the same MAC key is
+    /// never handed to a second session after a cheater was caught (no second try at a
+    /// selective failure).
+    fn abort(&mut self);
 }
 
 pub mod insecure_dealer {
@@ -106,6 +112,7 @@ pub mod insecure_dealer {
         prg: Prg,
         alpha: Vec<F>,
         session: SessionId,
+        aborted: bool,
     }
 
     impl<F: Field> InsecureDealer<F> {
@@ -117,7 +124,11 @@ pub mod insecure_dealer {
             h.update(b"tessera/insecure-dealer/session/v1");
             h.update(seed.0);
             let session = SessionId::from_bytes(h.finalize().into());
-            Self { me: me.index(), n, prg, alpha, session }
+            Self { me: me.index(), n, prg, alpha, session, aborted: false }
+        }
+
+        fn check(&self) -> Result<()> {
+            if self.aborted { Err(crate::Error::Aborted) } else { Ok(()) }
         }
 
         /// Shares of `values` for every party; returns this party's.
@@ -150,7 +161,12 @@ pub mod insecure_dealer {
             self.session
         }
 
+        fn abort(&mut self) {
+            self.aborted = true;
+        }
+
         fn triples(&mut self, _ch: &mut dyn Channel, n: usize) -> Result<Triples<F>> {
+            self.check()?;
             let a = F::random_vec(&mut self.prg, n);
             let b = F::random_vec(&mut self.prg, n);
             let c: Vec<F> = a.iter().zip(&b).map(|(x, y)| *x * *y).collect();
@@ -163,12 +179,14 @@ pub mod insecure_dealer {
             owner: PartyId,
             n: usize,
         ) -> Result<InputMasks<F>> {
+            self.check()?;
             let r = F::random_vec(&mut self.prg, n);
             let shares = self.share(&r);
             Ok(InputMasks { shares, clear: (owner.index() == self.me).then_some(r) })
         }
 
         fn bits(&mut self, _ch: &mut dyn Channel, n: usize) -> Result<Shared<F>> {
+            self.check()?;
             let bits: Vec<F> =
                 (0..n).map(|_| F::from_u64(u64::from(self.prg.next_bool()))).collect();
             Ok(self.share(&bits))

@@ -386,16 +386,19 @@ impl<F: Field> TeeDealerPrep<F> {
 
     /// Tells the dealer this party is done (over the setup channel or its [`ComputingChannel`]);
     /// it stops serving once every party has. Fails with [`Error::DealerRefused`] if the other
-    /// parties asked for something else.
+    /// parties asked for something else. After a failure (this source was locked) it still tells
+    /// the dealer, so the dealer is not left waiting, and then returns [`Error::Aborted`].
     pub fn finish(mut self, ch: &mut dyn Channel) -> Result<()> {
-        self.guarded(ch, true, |p, ch| {
+        let locked = std::mem::replace(&mut self.aborted, false);
+        let done = self.guarded(ch, true, |p, ch| {
             ch.send(p.dealer, &Request::Done.encode())?;
             match ch.recv(p.dealer)?.as_slice() {
                 [REPLY_CLOSED] => Ok(()),
                 [REPLY_REFUSED] => Err(Error::DealerRefused),
                 _ => Err(Error::DealerMessage("bad reply to done")),
             }
-        })
+        });
+        if locked { done.and(Err(Error::Aborted)) } else { done }
     }
 
     fn guarded<T>(
@@ -498,6 +501,10 @@ impl<F: Field> Preprocessing<F> for TeeDealerPrep<F> {
 
     fn session(&self) -> SessionId {
         self.session
+    }
+
+    fn abort(&mut self) {
+        self.aborted = true;
     }
 
     fn triples(&mut self, ch: &mut dyn Channel, n: usize) -> Result<Triples<F>> {

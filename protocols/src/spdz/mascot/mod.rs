@@ -498,6 +498,10 @@ impl<F: Field> Preprocessing<F> for Mascot<F> {
         self.session
     }
 
+    fn abort(&mut self) {
+        self.aborted = true;
+    }
+
     fn triples(&mut self, ch: &mut dyn Channel, n: usize) -> Result<Triples<F>> {
         self.guarded(|m| m.take_triples(ch, n))
     }
