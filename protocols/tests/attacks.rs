@@ -318,3 +318,29 @@ fn preprocessing_of_a_failed_session_hands_out_nothing_more() {
     });
     assert_honest(&runs, &[PartyId(1)], "locked", |e| matches!(e, Error::MacCheck));
 }
+
+#[test]
+fn coins_replayed_from_an_earlier_online_session_on_the_same_material_are_refused() {
+    // Two online sessions draw from one preprocessing source in turn; in the second, the
+    // cheater replays its first check's coin messages, whose instance counter is the same, so
+    // only the per-session id tells them apart.
+    for (n, cheaters) in cases() {
+        let rules = for_cheaters(&cheaters, n, || {
+            vec![Rule::on(MAC_COINS, Action::Replay { occurrence: 0 }).occurrence(2)]
+        });
+        let runs = run_attacked(n, rules, |ch| {
+            let me = ch.party();
+            let v = [F::from_u64(7), F::from_u64(8)];
+            let mut first = dealer_session(ch, 31);
+            let x = first.input(PartyId(0), mine(me, PartyId(0), &v), 2)?;
+            first.output(&x)?;
+            let prep = first.into_preprocessing();
+            let mut second = tessera_protocols::spdz::Session::new(ch, prep);
+            let y = second.input(PartyId(0), mine(me, PartyId(0), &v), 2)?;
+            second.output(&y)
+        });
+        assert_honest(&runs, &cheaters, &format!("n={n} {cheaters:?}"), |e| {
+            matches!(e, Error::CommitmentMismatch(MAC_COINS))
+        });
+    }
+}

@@ -107,8 +107,8 @@ impl Preprocessing<F> for ZeroBits {
     fn mac_key_share(&self) -> F {
         self.0.mac_key_share()
     }
-    fn session(&self) -> tessera_mpc::SessionId {
-        self.0.session()
+    fn online_session(&mut self) -> tessera_mpc::SessionId {
+        self.0.online_session()
     }
     fn abort(&mut self) {
         self.0.abort()

@@ -37,8 +37,9 @@ pub const FRAME_HEADER_BYTES: u64 = 4;
 /// Limits that protect a party from a misbehaving or vanished peer.
 ///
 /// Build it with `..ChannelConfig::default()` so that new limits get their defaults. Keep
-/// `max_frame_bytes <= max_buffered_bytes_per_link <= max_buffered_bytes`: a frame larger than a
-/// cap can never be received.
+/// `max_frame_bytes + FRAME_COST < max_buffered_bytes_per_link <= max_buffered_bytes` (a queued
+/// frame is charged its length plus [`budget::FRAME_COST`]): a frame that does not fit a cap can
+/// never be received.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChannelConfig {
     /// The largest payload accepted from a peer; a bigger frame is an error, not an allocation.
@@ -54,6 +55,8 @@ pub struct ChannelConfig {
     pub max_buffered_bytes_per_link: usize,
     /// The most all peers together can make this party hold: the session cap. Crossing it cuts
     /// the link whose bytes crossed it (any cut aborts the computation, which needs every party).
+    /// That peer need not be the one that filled the budget, so a `MemoryCap` error with
+    /// `session: true` names no culprit; only the per-link cap does.
     ///
     /// Default 1 GiB: two full links, so with three parties only the per-link cap ever applies.
     pub max_buffered_bytes: usize,

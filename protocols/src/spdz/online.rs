@@ -47,9 +47,9 @@ pub struct Session<'a, F: Field, P: Preprocessing<F>> {
 
 impl<'a, F: Field, P: Preprocessing<F>> Session<'a, F, P> {
     /// A session over `ch` that draws its preprocessing from `prep`.
-    pub fn new(ch: &'a mut dyn Channel, prep: P) -> Self {
+    pub fn new(ch: &'a mut dyn Channel, mut prep: P) -> Self {
         let alpha_i = prep.mac_key_share();
-        let coins = Coins::new(prep.session().derive(b"tessera/spdz/online", &[]));
+        let coins = Coins::new(prep.online_session());
         Self {
             ch,
             prep,

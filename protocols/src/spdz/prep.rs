@@ -56,6 +56,13 @@ pub struct InputMasks<F> {
     pub clear: Option<Vec<F>>,
 }
 
+/// The id of online session number `*count` on material made in `base`; advances the count.
+pub(crate) fn next_online_session(base: &SessionId, count: &mut u64) -> SessionId {
+    let k = *count;
+    *count += 1;
+    base.derive(format!("tessera/spdz/online/{k}").as_bytes(), &[])
+}
+
 /// A source of preprocessing material. Every party must make the same calls in the same order.
 ///
 /// [`Triples`] have no public constructor, so an implementation outside this crate can only pass
@@ -64,9 +71,12 @@ pub trait Preprocessing<F: Field> {
     /// This party's share α_i of the global MAC key.
     fn mac_key_share(&self) -> F;
 
-    /// The session this material was made in. The online phase binds its coin tosses to an id
-    /// derived from it, so they cannot be replayed from another session.
-    fn session(&self) -> SessionId;
+    /// A fresh id for the next online session drawing from this source: derived from the
+    /// session the material was made in and a counter this call advances (every party calls it
+    /// in the same order, so the ids agree). The online phase binds its coin tosses to it, so
+    /// they cannot be replayed from another session, not even from an earlier online session
+    /// on the same material.
+    fn online_session(&mut self) -> SessionId;
 
     /// `n` multiplication triples.
     fn triples(&mut self, ch: &mut dyn Channel, n: usize) -> Result<Triples<F>>;
@@ -112,6 +122,7 @@ pub mod insecure_dealer {
         prg: Prg,
         alpha: Vec<F>,
         session: SessionId,
+        online_sessions: u64,
         aborted: bool,
     }
 
@@ -124,7 +135,7 @@ pub mod insecure_dealer {
             h.update(b"tessera/insecure-dealer/session/v1");
             h.update(seed.0);
             let session = SessionId::from_bytes(h.finalize().into());
-            Self { me: me.index(), n, prg, alpha, session, aborted: false }
+            Self { me: me.index(), n, prg, alpha, session, online_sessions: 0, aborted: false }
         }
 
         fn check(&self) -> Result<()> {
@@ -157,8 +168,8 @@ pub mod insecure_dealer {
             self.alpha[self.me]
         }
 
-        fn session(&self) -> SessionId {
-            self.session
+        fn online_session(&mut self) -> SessionId {
+            super::next_online_session(&self.session, &mut self.online_sessions)
         }
 
         fn abort(&mut self) {

@@ -356,6 +356,7 @@ pub struct TeeDealerPrep<F: Field> {
     dealer: PartyId,
     alpha: F,
     session: SessionId,
+    online_sessions: u64,
     aborted: bool,
 }
 
@@ -376,7 +377,15 @@ impl<F: Field> TeeDealerPrep<F> {
         let alpha = F::decode_exact(&msg, 1);
         msg.zeroize();
         let alpha = alpha?.first().copied().ok_or(Error::DealerMessage("empty key share"))?;
-        Ok(Self { me, n: dealer.index(), dealer, alpha, session, aborted: false })
+        Ok(Self {
+            me,
+            n: dealer.index(),
+            dealer,
+            alpha,
+            session,
+            online_sessions: 0,
+            aborted: false,
+        })
     }
 
     /// Whether an earlier failure locked this object.
@@ -499,8 +508,8 @@ impl<F: Field> Preprocessing<F> for TeeDealerPrep<F> {
         self.alpha
     }
 
-    fn session(&self) -> SessionId {
-        self.session
+    fn online_session(&mut self) -> SessionId {
+        super::prep::next_online_session(&self.session, &mut self.online_sessions)
     }
 
     fn abort(&mut self) {

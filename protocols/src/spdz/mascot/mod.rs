@@ -127,6 +127,7 @@ pub struct Mascot<F: Field> {
     alpha: F,
     prg: Prg,
     session: SessionId,
+    online_sessions: u64,
     coins: Coins,
     aborted: bool,
     peers: Vec<Option<PeerLinks<F>>>,
@@ -201,6 +202,7 @@ impl<F: Field> Mascot<F> {
             alpha,
             prg,
             session: sid,
+            online_sessions: 0,
             coins: Coins::new(sid.derive(b"tessera/mascot/checks", &[])),
             aborted: false,
             peers,
@@ -494,8 +496,8 @@ impl<F: Field> Preprocessing<F> for Mascot<F> {
         self.alpha
     }
 
-    fn session(&self) -> SessionId {
-        self.session
+    fn online_session(&mut self) -> SessionId {
+        super::prep::next_online_session(&self.session, &mut self.online_sessions)
     }
 
     fn abort(&mut self) {
