@@ -14,10 +14,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use tessera_ledger::Did;
 use tessera_mpc::channel::{LinkShape, ShapedChannel};
 use tessera_mpc::{Channel, ChannelStats};
+use tessera_node::programs::prep::PrepOptions;
 use tessera_node::stats::{self, Squares, StatsParams};
 use tessera_node::tls::PeerInfo;
 use tessera_node::transport::{MeshConfig, QuicChannel};
-use tessera_protocols::spdz::MascotConfig;
 
 struct Run {
     wall: Duration,
@@ -26,7 +26,7 @@ struct Run {
 
 fn run_job(values: &[Vec<u64>], params: &StatsParams, shape: Option<LinkShape>) -> Run {
     let n = values.len();
-    let mascot = MascotConfig { batch: 1024, ..MascotConfig::default() };
+    let mascot = PrepOptions { batch: 1024 };
     let to = tessera_node::programs::Recipients::all(n);
     let (run, _) = run_mesh(n, shape, |ch| {
         let mine = &values[ch.party().index()];
@@ -80,7 +80,7 @@ fn bench_programs() {
     use tessera_node::programs::Recipients;
     use tessera_node::programs::psi_aggregate::{self, PsiAggregateParams};
     use tessera_node::programs::secure_lr::{self, Rows, SecureLrParams};
-    let mascot = MascotConfig { batch: 1024, ..MascotConfig::default() };
+    let mascot = PrepOptions { batch: 1024 };
 
     // psi-aggregate: ids 0..10,000 shifted by 2,500 per party: 5,000 common.
     let tables: Vec<(Vec<String>, Vec<u64>)> = (0..3u64)
@@ -131,8 +131,11 @@ fn report(name: &str, r: &Run) {
 
 fn bench(c: &mut Criterion) {
     let demo: Vec<Vec<u64>> = (0..3).map(|i| tessera_node::demo::sample_ages(i + 1, 200)).collect();
-    let params =
-        StatsParams { histogram_edges: vec![18, 30, 45, 60, 75, 100], squares: Squares::Triples };
+    let params = StatsParams {
+        histogram_edges: vec![18, 30, 45, 60, 75, 100],
+        squares: Squares::Triples,
+        ..Default::default()
+    };
     report("demo job, loopback", &run_job(&demo, &params, None));
     report("demo job, 100 Mbit/s 10 ms", &run_job(&demo, &params, Some(LinkShape::new(100.0, 10))));
     let mut g = c.benchmark_group("node");
@@ -146,7 +149,8 @@ fn bench(c: &mut Criterion) {
         let per = total.div_ceil(3);
         let values: Vec<Vec<u64>> =
             (0..3).map(|i| tessera_node::demo::sample_ages(i + 10, per)).collect();
-        let p = StatsParams { histogram_edges: vec![], squares: Squares::None };
+        let p =
+            StatsParams { histogram_edges: vec![], squares: Squares::None, ..Default::default() };
         report(&format!("sum of {} values, loopback", per * 3), &run_job(&values, &p, None));
         report(
             &format!("sum of {} values, 100 Mbit/s 10 ms", per * 3),

@@ -155,6 +155,7 @@ fn run_in(
     let program = Program::JointStats(StatsParams {
         histogram_edges: vec![18, 30, 45, 60, 75, 100],
         squares,
+        ..StatsParams::default()
     });
     let program_hash = program.hash()?;
     let dids: Vec<String> = homes.iter().map(|h| h.did().to_string()).collect();

@@ -18,13 +18,13 @@ use tessera_ledger::{
     LedgerHash, Signature, StateKey, TxBody,
 };
 use tessera_mpc::{Channel, ChannelStats, PartyId};
-use tessera_protocols::spdz::MascotConfig;
 
 use crate::error::{Error, Result};
 use crate::home::Home;
 use crate::ledgerclient::NodeLedger;
 use crate::programs::Recipients;
 use crate::programs::federated::{self, FederatedBoostParams, FederatedLrParams, Role};
+use crate::programs::prep::PrepOptions;
 use crate::programs::psi_aggregate::{self, PsiAggregateParams};
 use crate::programs::secure_lr::{self, SecureLrParams};
 use crate::stats::{self, StatsParams};
@@ -294,8 +294,8 @@ pub struct RunOptions {
     pub idle_timeout: Duration,
     /// Receive timeout of the channel.
     pub recv_timeout: Duration,
-    /// MASCOT batch size.
-    pub mascot_batch: usize,
+    /// Preprocessing batch size (triples, masks or bits per batch).
+    pub prep_batch: usize,
 }
 
 impl Default for RunOptions {
@@ -304,7 +304,7 @@ impl Default for RunOptions {
             connect_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(10),
             recv_timeout: Duration::from_secs(120),
-            mascot_batch: 1024,
+            prep_batch: 1024,
         }
     }
 }
@@ -529,19 +529,19 @@ fn compute(
     spec: &JobSpec,
     input: &Input,
     to: &Recipients,
-    mascot: MascotConfig,
+    prep: PrepOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Computed> {
     let plain = |result| Computed { result, model_file: None };
     Ok(match (&spec.program, input) {
         (Program::JointStats(p), Input::Column(v)) => {
-            plain(to_json(stats::run(ch, v, p, to, mascot, progress)?)?)
+            plain(to_json(stats::run(ch, v, p, to, prep, progress)?)?)
         }
         (Program::PsiAggregate(p), Input::Keyed(ids, v)) => {
-            plain(to_json(psi_aggregate::run(ch, ids, v, p, to, mascot, progress)?)?)
+            plain(to_json(psi_aggregate::run(ch, ids, v, p, to, prep, progress)?)?)
         }
         (Program::SecureLr(p), Input::Rows(rows)) => {
-            plain(to_json(secure_lr::run(ch, rows, p, to, mascot, progress)?)?)
+            plain(to_json(secure_lr::run(ch, rows, p, to, prep, progress)?)?)
         }
         (Program::FederatedLr(p), Input::Table(t, role)) => {
             let o = federated::run(ch, t, &federated::Model::Lr(p), *role, to, progress)?;
@@ -640,9 +640,9 @@ fn compute_and_anchor(
     progress: &mut dyn FnMut(&str),
 ) -> Result<(Done, u64)> {
     let me = ch.party();
-    let mascot = MascotConfig { batch: opts.mascot_batch, ..MascotConfig::default() };
+    let prep = PrepOptions { batch: opts.prep_batch };
     let to = spec.recipients()?;
-    let computed = compute(ch, spec, input, &to, mascot, progress)?;
+    let computed = compute(ch, spec, input, &to, prep, progress)?;
     let (result_bytes, rhash) = finish_result(ch, &to, computed.result)?;
 
     progress("exchanging input commitments");
@@ -898,5 +898,20 @@ mod tests {
         assert!(check_data_file(b"id,x,y\na,1.5,0\nb,2,1\n").is_ok());
         assert!(check_data_file(b"id,x\na,oops\n").is_err());
         assert!(check_data_file(b"1\n2\nthree\n").is_err());
+    }
+
+    #[test]
+    fn the_program_table_names_its_preprocessing() {
+        let outs = "\"did:tessera:a\"";
+        for name in ["joint-stats", "secure-lr"] {
+            let dflt = spec(outs, &format!("name = \"{name}\""), PARTIES).unwrap();
+            let explicit = format!("name = \"{name}\"\npreprocessing = \"mascot\"");
+            let explicit = spec(outs, &explicit, PARTIES).unwrap();
+            // The default is written out, so the hash grants name fixes the protocol.
+            assert_eq!(dflt.program.hash().unwrap(), explicit.program.hash().unwrap());
+            let bogus = format!("name = \"{name}\"\npreprocessing = \"trust-me\"");
+            let err = spec(outs, &bogus, PARTIES).unwrap_err().to_string();
+            assert!(err.contains("preprocessing") || err.contains("trust-me"), "{err}");
+        }
     }
 }

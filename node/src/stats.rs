@@ -16,7 +16,9 @@
 
 use serde::{Deserialize, Serialize};
 use tessera_mpc::{Channel, Field, Fp127, Ring};
-use tessera_protocols::spdz::{Mascot, MascotConfig, Session, Shared};
+use tessera_protocols::spdz::{Session, Shared};
+
+use crate::programs::prep::{self, PrepKind, PrepOptions};
 
 use crate::error::{Error, Result};
 use crate::programs::{Recipients, reveal};
@@ -51,6 +53,9 @@ pub struct StatsParams {
     /// How squares (for the variance) are formed.
     #[serde(default)]
     pub squares: Squares,
+    /// Which protocol makes the SPDZ preprocessing.
+    #[serde(default)]
+    pub preprocessing: PrepKind,
 }
 
 impl StatsParams {
@@ -112,7 +117,7 @@ pub fn run(
     values: &[u64],
     params: &StatsParams,
     to: &Recipients,
-    mascot: MascotConfig,
+    prep_opts: PrepOptions,
     progress: Progress<'_>,
 ) -> Result<Option<StatsResult>> {
     params.validate()?;
@@ -144,10 +149,8 @@ pub fn run(
     if total == 0 {
         return Err(Error::invalid("input", "no values at all"));
     }
-    progress("MASCOT setup");
-    // A batch never needs to be larger than the job (every batch costs its full size).
-    let mascot = MascotConfig { batch: mascot.batch.min(total.max(16)), ..mascot };
-    let prep = Mascot::<Fp127>::setup(ch, mascot)?;
+    progress(prep::setup_phase(params.preprocessing));
+    let prep = prep::setup(ch, params.preprocessing, prep_opts.at_most(total, 16))?;
     let mut s = Session::new(ch, prep);
     let mine: Vec<Fp127> = values.iter().map(|v| Fp127::from_u64(*v)).collect();
     let my_sq: Vec<Fp127> =
@@ -224,12 +227,13 @@ mod tests {
     fn three_parties_agree_with_plain_statistics() {
         let data: Vec<Vec<u64>> = vec![vec![1, 5, 9, 30], vec![2, 2], vec![40, 7, 7]];
         for squares in [Squares::Owner, Squares::Triples] {
-            let params = StatsParams { histogram_edges: vec![0, 5, 10, 50], squares };
+            let params =
+                StatsParams { histogram_edges: vec![0, 5, 10, 50], squares, ..Default::default() };
             let d = data.clone();
             let p = params.clone();
             let runs = harness::run_in_memory(3, move |ch: &mut dyn Channel| {
                 let mine = d[ch.party().index()].clone();
-                let cfg = MascotConfig { batch: 16, ..MascotConfig::default() };
+                let cfg = PrepOptions { batch: 16 };
                 run(ch, &mine, &p, &Recipients::all(3), cfg, &mut |_| {})
             });
             let all: Vec<u64> = data.concat();
@@ -248,10 +252,11 @@ mod tests {
     #[test]
     fn only_recipients_get_the_statistics() {
         let data: Vec<Vec<u64>> = vec![vec![4, 8], vec![15], vec![16, 23, 42]];
-        let params = StatsParams { histogram_edges: vec![], squares: Squares::Owner };
+        let params =
+            StatsParams { histogram_edges: vec![], squares: Squares::Owner, ..Default::default() };
         let runs = harness::run_in_memory(3, |ch: &mut dyn Channel| {
             let mine = data[ch.party().index()].clone();
-            let cfg = MascotConfig { batch: 16, ..MascotConfig::default() };
+            let cfg = PrepOptions { batch: 16 };
             run(ch, &mine, &params, &Recipients::new(vec![2], 3)?, cfg, &mut |_| {})
         });
         assert!(runs[0].output.as_ref().unwrap().is_none());

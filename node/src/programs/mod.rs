@@ -16,6 +16,7 @@
 
 pub mod align;
 pub mod federated;
+pub mod prep;
 pub mod psi_aggregate;
 pub mod secure_lr;
 
@@ -56,6 +57,9 @@ Programs, parameters (defaults) and each party's data file:
                          label column. Rows are aligned by ECDH-PSI on id. result (guest and any
                          other recipient): rows, train_accuracy, train_auc, model_hashes; each
                          party keeps its own model part in <home>/jobs/<job>/model.json.
+
+The SPDZ programs (joint-stats, psi-aggregate, secure-lr) also take preprocessing ("mascot";
+"mascot"): the protocol that makes their triples, masks and bits; part of the program hash.
 
 With outputs naming a subset, results are opened only to those parties (SPDZ output_to) and the
 result file carries a random salt, so the anchored hash hides it from the others."#;

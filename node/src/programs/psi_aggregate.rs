@@ -20,8 +20,9 @@
 
 use serde::{Deserialize, Serialize};
 use tessera_mpc::{Channel, Field, Fp127, Ring};
-use tessera_protocols::spdz::{Mascot, MascotConfig, Session, Shared};
+use tessera_protocols::spdz::{Session, Shared};
 
+use super::prep::{self, PrepKind, PrepOptions};
 use super::{Recipients, reveal};
 use crate::error::{Error, Result};
 
@@ -51,6 +52,9 @@ pub struct PsiAggregateParams {
     /// How a row's values combine.
     #[serde(default)]
     pub combine: Combine,
+    /// Which protocol makes the SPDZ preprocessing.
+    #[serde(default)]
+    pub preprocessing: PrepKind,
 }
 
 fn default_column() -> String {
@@ -59,7 +63,7 @@ fn default_column() -> String {
 
 impl Default for PsiAggregateParams {
     fn default() -> Self {
-        Self { column: default_column(), combine: Combine::Sum }
+        Self { column: default_column(), combine: Combine::Sum, preprocessing: PrepKind::default() }
     }
 }
 
@@ -116,7 +120,7 @@ pub fn run(
     values: &[u64],
     params: &PsiAggregateParams,
     to: &Recipients,
-    mascot: MascotConfig,
+    prep_opts: PrepOptions,
     progress: super::super::stats::Progress<'_>,
 ) -> Result<Option<PsiAggregateResult>> {
     params.validate(ch.num_parties())?;
@@ -144,8 +148,8 @@ pub fn run(
     let n = ch.num_parties();
     let me = ch.party();
     let products = if params.combine == Combine::Product { size * (n - 1) } else { 0 };
-    let batch = mascot.batch.min((size * (n + 1) + products).max(16));
-    let prep = Mascot::<Fp127>::setup(ch, MascotConfig { batch, ..mascot })?;
+    let opts = prep_opts.at_most(size * (n + 1) + products, 16);
+    let prep = prep::setup(ch, params.preprocessing, opts)?;
     let mut s = Session::new(ch, prep);
     let mut acc: Option<Shared<Fp127>> = None;
     for p in 0..n {
@@ -190,11 +194,11 @@ mod tests {
         ];
         let common: Vec<u64> = (10..30).filter(|i| i % 2 == 0).collect();
         for combine in [Combine::Sum, Combine::Product] {
-            let params = PsiAggregateParams { column: "v".into(), combine };
+            let params = PsiAggregateParams { column: "v".into(), combine, ..Default::default() };
             let runs = harness::run_in_memory(3, |ch: &mut dyn Channel| {
                 let (ids, vals) = &tables[ch.party().index()];
                 let to = Recipients::new(vec![0, 2], 3)?;
-                let cfg = MascotConfig { batch: 16, ..MascotConfig::default() };
+                let cfg = PrepOptions { batch: 16 };
                 run(ch, ids, vals, &params, &to, cfg, &mut |_| {})
             });
             let expect: u128 = common

@@ -43,8 +43,9 @@ use serde::{Deserialize, Serialize};
 use tessera_ledger::LedgerHash;
 use tessera_mpc::{Channel, Field, Fp127, Ring};
 use tessera_protocols::fixed::{self, FixedPoint};
-use tessera_protocols::spdz::{Mascot, MascotConfig, Session, Shared};
+use tessera_protocols::spdz::{Session, Shared};
 
+use super::prep::{PrepKind, PrepOptions};
 use super::{Recipients, constant, reveal};
 use crate::error::{Error, Result};
 
@@ -100,6 +101,9 @@ pub struct SecureLrParams {
     /// How rows are spread over the parties.
     #[serde(default)]
     pub split: Split,
+    /// Which protocol makes the SPDZ preprocessing.
+    #[serde(default)]
+    pub preprocessing: PrepKind,
 }
 
 fn default_label() -> String {
@@ -124,6 +128,7 @@ impl Default for SecureLrParams {
             sigmoid: SigmoidApprox::Linear,
             frac_bits: default_frac(),
             split: Split::Horizontal,
+            preprocessing: PrepKind::default(),
         }
     }
 }
@@ -408,7 +413,7 @@ pub fn run(
     rows: &Rows,
     params: &SecureLrParams,
     to: &Recipients,
-    mascot: MascotConfig,
+    prep_opts: PrepOptions,
     progress: super::super::stats::Progress<'_>,
 ) -> Result<Option<SecureLrResult>> {
     params.validate()?;
@@ -450,9 +455,8 @@ pub fn run(
     let c = (params.learning_rate / (factor * n as f64) * (1u128 << g) as f64).round() as u64;
     let fx = FixedPoint::new::<Fp127>(f, 2 * f + 20)?;
 
-    progress("MASCOT setup");
-    let mascot = MascotConfig { batch: mascot.batch.min((2 * n * width).max(64)), ..mascot };
-    let prep = Mascot::<Fp127>::setup(ch, mascot)?;
+    progress(super::prep::setup_phase(params.preprocessing));
+    let prep = super::prep::setup(ch, params.preprocessing, prep_opts.at_most(2 * n * width, 64))?;
     let mut s = Session::new(ch, prep);
     // This party's block, column-major: feature j of every used row, then the next feature.
     let mut my_x = Vec::with_capacity(d * shape.my_rows.len());
@@ -585,7 +589,7 @@ mod tests {
         let parts = split(&train, 3);
         let runs = harness::run_in_memory(3, |ch: &mut dyn Channel| {
             let to = Recipients::new(vec![0, 1], 3)?;
-            let cfg = MascotConfig { batch: 1024, ..MascotConfig::default() };
+            let cfg = PrepOptions { batch: 1024 };
             let mine = &parts[ch.party().index()];
             run(ch, mine, &params, &to, cfg, &mut |_| {})
         });
@@ -628,7 +632,7 @@ mod tests {
         let parts = [p0, train.columns(0..d / 2, true)];
         let runs = harness::run_in_memory(2, |ch: &mut dyn Channel| {
             let mine = &parts[ch.party().index()];
-            let cfg = MascotConfig { batch: 1024, ..MascotConfig::default() };
+            let cfg = PrepOptions { batch: 1024 };
             run(ch, mine, &params, &Recipients::all(2), cfg, &mut |_| {})
         });
         let model = runs[0].output.as_ref().unwrap().clone().unwrap();
@@ -659,7 +663,7 @@ mod tests {
         let parts = [a.unwrap(), b.unwrap()];
         let runs = harness::run_in_memory(2, |ch: &mut dyn Channel| {
             let mine = &parts[ch.party().index()];
-            let cfg = MascotConfig { batch: 16, ..MascotConfig::default() };
+            let cfg = PrepOptions { batch: 16 };
             run(ch, mine, &SecureLrParams::default(), &Recipients::all(2), cfg, &mut |_| {})
         });
         for r in runs {
@@ -691,7 +695,7 @@ mod tests {
         };
         let parts = split(&train, 2);
         let runs = harness::run_in_memory(2, |ch: &mut dyn Channel| {
-            let cfg = MascotConfig { batch: 2048, ..MascotConfig::default() };
+            let cfg = PrepOptions { batch: 2048 };
             let mine = &parts[ch.party().index()];
             run(ch, mine, &params, &Recipients::all(2), cfg, &mut |_| {})
         });
