@@ -721,7 +721,9 @@ fn local_steps_make_more_progress_per_exchange_at_the_same_bytes() {
 fn small_batches_leak_labels_to_the_host_and_are_refused() {
     let (n, dh) = (10usize, 16usize);
     let ids: Vec<String> = (0..n).map(|i| i.to_string()).collect();
-    let noise = |i: usize, j: usize| (((i * 31 + j * 17 + 7) * 2654435761usize) % 1000) as f64 / 500.0 - 1.0;
+    let noise = |i: usize, j: usize| {
+        (((i * 31 + j * 17 + 7) * 2654435761usize) % 1000) as f64 / 500.0 - 1.0
+    };
     let y: Vec<f64> = (0..n).map(|i| f64::from(u8::from(noise(i, 99) > 0.0))).collect();
     let gx: Vec<f64> = (0..n).flat_map(|i| [noise(i, 100), noise(i, 101)]).collect();
     let hx: Vec<f64> = (0..n).flat_map(|i| (0..dh).map(move |j| noise(i, j))).collect();
@@ -732,8 +734,10 @@ fn small_batches_leak_labels_to_the_host_and_are_refused() {
     let host = VerticalDataset::from_parts(ids, names, hx.clone(), None).unwrap();
     let train = |lr: &HeteroLogisticRegression| {
         run_in_memory(2, |ch| {
-            let (role, data) = if ch.party().0 == 0 { (Role::Guest, &guest) } else { (Role::Host, &host) };
-            lr.fit(ch, PartyId(1 - ch.party().0), role, data).map(|t| t.model)
+            let (role, data) =
+                if ch.party().0 == 0 { (Role::Guest, &guest) } else { (Role::Host, &host) };
+            let peer = PartyId(1 - ch.party().0);
+            lr.fit(ch, peer, role, data).map(|t| t.model)
         })
     };
     for protocol in [LrProtocol::Tessera, LrProtocol::FateBaseline] {
@@ -745,10 +749,10 @@ fn small_batches_leak_labels_to_the_host_and_are_refused() {
             .l2(0.0);
         // Default: refused at the guest.
         let runs = train(&lr);
-        assert!(matches!(runs[0].output, Ok(Err(Error::Misuse(_)))), "{protocol:?}");
+        assert!(matches!(runs[0].output, Err(Error::Misuse(_))), "{protocol:?}");
         // Allowed: the host's attack recovers every label.
         let runs = train(&lr.clone().allow_small_batches(true));
-        let w = runs[1].output.as_ref().unwrap().as_ref().unwrap().weights.clone();
+        let w = runs[1].output.as_ref().unwrap().weights.clone();
         // Least squares X_hᵀ r = −w via (X_h X_hᵀ) r = −X_h w (n × n, Gaussian elimination).
         let x = |i: usize, j: usize| hx[i * dh + j];
         let mut a: Vec<Vec<f64>> = (0..n)
@@ -771,7 +775,8 @@ fn small_batches_leak_labels_to_the_host_and_are_refused() {
                 }
             }
         }
-        let guessed: Vec<f64> = (0..n).map(|i| f64::from(u8::from(a[i][n] / a[i][i] < 0.0))).collect();
+        let guessed: Vec<f64> =
+            (0..n).map(|i| f64::from(u8::from(a[i][n] / a[i][i] < 0.0))).collect();
         assert_eq!(guessed, y, "{protocol:?}: the host reads the labels off its first gradient");
     }
 }

@@ -298,20 +298,23 @@ mod tests {
             })
             .collect();
         // Cumulative sums over the first 20, 40, … rows: one package of `per_ciphertext`.
-        let prefixes: Vec<usize> = (1..=p.per_ciphertext).map(|k| k * rows / p.per_ciphertext).collect();
+        let prefixes: Vec<usize> =
+            (1..=p.per_ciphertext).map(|k| k * rows / p.per_ciphertext).collect();
         let sums: Vec<_> = prefixes
             .iter()
             .map(|&k| enc[1..k].iter().fold(enc[0].clone(), |a, c| pk.add(&a, c)))
             .collect();
         let pad = BigUint::one() << (p.g_bits + p.h_bits) as usize;
-        let package = sums[1..].iter().fold(sums[0].clone(), |a, c| pk.add(&pk.mul_scalar(&a, &pad), c));
+        let package =
+            sums[1..].iter().fold(sums[0].clone(), |a, c| pk.add(&pk.mul_scalar(&a, &pad), c));
         let mut plain = sk.decrypt(&package);
         let width = (p.g_bits + p.h_bits) as usize;
         let mask = (BigUint::one() << width) - BigUint::one();
         for &k in prefixes.iter().rev() {
             let v = &plain & &mask;
             plain >>= width;
-            let h = (&v & ((BigUint::one() << p.h_bits as usize) - BigUint::one())).to_u128().unwrap();
+            let h =
+                (&v & ((BigUint::one() << p.h_bits as usize) - BigUint::one())).to_u128().unwrap();
             let g = (v >> p.h_bits as usize).to_u128().unwrap();
             let (gs, hs) = gh[..k].iter().fold((0.0, 0.0), |a, x| (a.0 + x.0, a.1 + x.1));
             let got_g = g as f64 / prec as f64 - k as f64;

@@ -63,7 +63,8 @@ pub fn fate_default_curve(
     train: (&VerticalDataset, &VerticalDataset),
     test: (&VerticalDataset, &VerticalDataset),
 ) -> Result<Vec<FateLrIteration>> {
-    let y = train.0.labels.as_ref().ok_or_else(|| Error::Misuse("the guest needs labels".into()))?;
+    let y =
+        train.0.labels.as_ref().ok_or_else(|| Error::Misuse("the guest needs labels".into()))?;
     let yt = test.0.labels.as_ref().ok_or_else(|| Error::Misuse("test labels".into()))?;
     let (n, nt) = (train.0.len(), test.0.len());
     if train.1.len() != n || test.1.len() != nt || n == 0 {
@@ -132,10 +133,15 @@ mod tests {
         let ids: Vec<String> = (0..200).map(|i| i.to_string()).collect();
         let x: Vec<f64> = (0..200).map(|i| ((i * 37) % 200) as f64 / 100.0 - 1.0).collect();
         let y: Vec<f64> = x.iter().map(|&v| f64::from(u8::from(v > 0.1))).collect();
-        let g = VerticalDataset::from_parts(ids.clone(), vec!["a".into()], x.clone(), Some(y))
-            .unwrap();
-        let h = VerticalDataset::from_parts(ids, vec!["b".into()], x.iter().map(|v| -v).collect(), None)
-            .unwrap();
+        let g =
+            VerticalDataset::from_parts(ids.clone(), vec!["a".into()], x.clone(), Some(y)).unwrap();
+        let h = VerticalDataset::from_parts(
+            ids,
+            vec!["b".into()],
+            x.iter().map(|v| -v).collect(),
+            None,
+        )
+        .unwrap();
         let cfg = FateLrDefaults::default();
         let curve = fate_default_curve(&cfg, (&g, &h), (&g, &h)).unwrap();
         let last = curve.last().unwrap();
