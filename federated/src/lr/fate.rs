@@ -58,6 +58,7 @@ fn joined<'a>(
 
 /// Trains as FATE 1.11 does at its defaults (full batch, binary labels 0/1 at the guest) and
 /// returns every iteration until FATE would stop.
+#[allow(clippy::needless_range_loop)] // rows index labels and two datasets at once
 pub fn fate_default_curve(
     cfg: &FateLrDefaults,
     train: (&VerticalDataset, &VerticalDataset),
