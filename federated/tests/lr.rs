@@ -619,7 +619,10 @@ fn mnist_subset_multiclass() {
         .epochs(3)
         .batch_size(Some(50))
         .learning_rate(0.05)
-        .l2(0.0);
+        .l2(0.0)
+        // Batches of 50 against 392 host pixels would let the host solve for the labels;
+        // allowed here, where only accuracy is tested (see small_batches_leak_labels_…).
+        .allow_small_batches(true);
     let runs = run_in_memory(2, |ch| {
         let me = ch.party().0;
         let (role, d, t) = if me == 0 {
@@ -707,5 +710,74 @@ fn local_steps_make_more_progress_per_exchange_at_the_same_bytes() {
     });
     for r in refused {
         assert!(matches!(r.output, Err(Error::Misuse(_))), "{:?}", r.output);
+    }
+}
+
+/// The small-batch label leak: with a batch of no more rows than the host has features, the
+/// host solves its first gradient `X_hᵀ (0.5 − y) / m` (read off its weights after one step
+/// from zero) for the residuals and so for every label. The attack works when the batch is
+/// allowed, and by default the guest refuses the batch before anything is encrypted.
+#[test]
+#[allow(clippy::needless_range_loop)] // Gaussian elimination reads clearest indexed
+fn small_batches_leak_labels_to_the_host_and_are_refused() {
+    let (n, dh) = (10usize, 16usize);
+    let ids: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+    let noise = |i: usize, j: usize| {
+        (((i * 31 + j * 17 + 7) * 2654435761usize) % 1000) as f64 / 500.0 - 1.0
+    };
+    let y: Vec<f64> = (0..n).map(|i| f64::from(u8::from(noise(i, 99) > 0.0))).collect();
+    let gx: Vec<f64> = (0..n).flat_map(|i| [noise(i, 100), noise(i, 101)]).collect();
+    let hx: Vec<f64> = (0..n).flat_map(|i| (0..dh).map(move |j| noise(i, j))).collect();
+    let guest =
+        VerticalDataset::from_parts(ids.clone(), vec!["a".into(), "b".into()], gx, Some(y.clone()))
+            .unwrap();
+    let names = (0..dh).map(|j| format!("h{j}")).collect();
+    let host = VerticalDataset::from_parts(ids, names, hx.clone(), None).unwrap();
+    let train = |lr: &HeteroLogisticRegression| {
+        run_in_memory(2, |ch| {
+            let (role, data) =
+                if ch.party().0 == 0 { (Role::Guest, &guest) } else { (Role::Host, &host) };
+            let peer = PartyId(1 - ch.party().0);
+            lr.fit(ch, peer, role, data).map(|t| t.model)
+        })
+    };
+    for protocol in [LrProtocol::Tessera, LrProtocol::FateBaseline] {
+        let lr = HeteroLogisticRegression::new()
+            .key_bits(512)
+            .protocol(protocol)
+            .epochs(1)
+            .learning_rate(1.0)
+            .l2(0.0);
+        // Default: refused at the guest.
+        let runs = train(&lr);
+        assert!(matches!(runs[0].output, Err(Error::Misuse(_))), "{protocol:?}");
+        // Allowed: the host's attack recovers every label.
+        let runs = train(&lr.clone().allow_small_batches(true));
+        let w = runs[1].output.as_ref().unwrap().weights.clone();
+        // Least squares X_hᵀ r = −w via (X_h X_hᵀ) r = −X_h w (n × n, Gaussian elimination).
+        let x = |i: usize, j: usize| hx[i * dh + j];
+        let mut a: Vec<Vec<f64>> = (0..n)
+            .map(|i| {
+                let mut row: Vec<f64> =
+                    (0..n).map(|k| (0..dh).map(|j| x(i, j) * x(k, j)).sum()).collect();
+                row.push(-(0..dh).map(|j| x(i, j) * w[j]).sum::<f64>());
+                row
+            })
+            .collect();
+        for c in 0..n {
+            let p = (c..n).max_by(|&i, &k| a[i][c].abs().total_cmp(&a[k][c].abs())).unwrap();
+            a.swap(c, p);
+            for i in 0..n {
+                if i != c {
+                    let f = a[i][c] / a[c][c];
+                    for k in c..=n {
+                        a[i][k] -= f * a[c][k];
+                    }
+                }
+            }
+        }
+        let guessed: Vec<f64> =
+            (0..n).map(|i| f64::from(u8::from(a[i][n] / a[i][i] < 0.0))).collect();
+        assert_eq!(guessed, y, "{protocol:?}: the host reads the labels off its first gradient");
     }
 }

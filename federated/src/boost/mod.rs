@@ -32,6 +32,7 @@
 //! sums of the host's features and, in prediction, the host's split decisions for the rows it
 //! scores; the host learns no gradient, label or leaf value.
 
+pub mod fate;
 pub mod hist;
 pub mod predict;
 

@@ -69,6 +69,9 @@ pub(super) fn train(
     ch.begin_step(STEP_SETUP);
     ch.send(peer, &header(n, cols, &pk))?;
     let (peer_cols, peer_pk) = parse_header(&ch.recv(peer)?, n)?;
+    if role == Role::Guest {
+        cfg.check_batches_hide_labels(n, peer_cols)?;
+    }
     if peer_pk == pk {
         // Our own key reflected: we would decrypt for the peer what we encrypted for it.
         return Err(Error::Channel(tessera_mpc::Error::Reflected { peer, step: STEP_SETUP }));

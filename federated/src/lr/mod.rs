@@ -44,6 +44,7 @@
 //! nothing.
 
 pub mod baseline;
+pub mod fate;
 mod plain;
 pub mod predict;
 pub mod tessera;
@@ -135,6 +136,7 @@ pub struct HeteroLogisticRegression {
     scale_bits: u32,
     predict_bits: u32,
     local_steps: usize,
+    allow_small_batches: bool,
 }
 
 impl Default for HeteroLogisticRegression {
@@ -149,6 +151,7 @@ impl Default for HeteroLogisticRegression {
             scale_bits: 12,
             predict_bits: DEFAULT_PREDICT_BITS,
             local_steps: 1,
+            allow_small_batches: false,
         }
     }
 }
@@ -307,6 +310,36 @@ impl HeteroLogisticRegression {
     pub fn local_steps(mut self, q: usize) -> Self {
         self.local_steps = q;
         self
+    }
+
+    /// Allows batches of no more rows than a host has features (default: refused).
+    ///
+    /// A host learns its own gradient `g_h = X_hᵀ r / m` of each batch (from its weight
+    /// update, in both schedules, as in FATE). With `m ≤ d_h` rows and `X_h` of full row rank it
+    /// solves that system for the batch's residuals `r`; at the first step, with zero weights,
+    /// `r = 0.25 u + 0.5 − y = 0.5 − y`, so it reads every label of the batch off the signs
+    /// (`tests/lr.rs::small_batches_leak_labels_to_the_host_and_are_refused` runs the attack).
+    /// The guest therefore refuses, before anything is encrypted, any batch — the last one of
+    /// an epoch included — with at most as many rows as a host declared features; allow it only
+    /// where the labels are not secret from the hosts.
+    pub fn allow_small_batches(mut self, allow: bool) -> Self {
+        self.allow_small_batches = allow;
+        self
+    }
+
+    /// The guest's check of [`Self::allow_small_batches`] against a host's feature count.
+    pub(crate) fn check_batches_hide_labels(&self, n: usize, host_features: usize) -> Result<()> {
+        if self.allow_small_batches {
+            return Ok(());
+        }
+        match self.batches(n).iter().map(|b| b.len()).min() {
+            Some(m) if m <= host_features => Err(Error::Misuse(format!(
+                "a batch of {m} rows is no larger than the host's {host_features} features: the \
+                 host could solve its gradient for the residuals and learn the labels (use larger \
+                 batches, a batch size that divides the rows, or allow_small_batches)"
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// The message schedule this estimator trains with.

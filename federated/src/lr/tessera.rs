@@ -130,7 +130,8 @@ pub(super) fn train(
             let heads: Vec<Vec<u8>> =
                 parties.hosts.iter().map(|&h| ch.recv(h)).collect::<std::result::Result<_, _>>()?;
             for head in &heads {
-                parse_header(head, n)?;
+                let (host_features, _) = parse_header(head, n)?;
+                cfg.check_batches_hide_labels(n, host_features)?;
             }
             let mine = encode_cts(&own.pk, &encrypt_all(&own.pk, &plain)?);
             for &h in &parties.hosts {
