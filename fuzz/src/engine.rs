@@ -50,7 +50,13 @@ const INTERESTING_32: [u32; 10] =
     [0, 1, 2, 0x7f, 0x80, 0xff, 0xffff, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff];
 
 /// Applies one to eight stacked mutations to `data`, keeping it at most `max_len` bytes.
-pub fn mutate(data: &mut Vec<u8>, rng: &mut Rng, corpus: &[Vec<u8>], dict: &[&[u8]], max_len: usize) {
+pub fn mutate(
+    data: &mut Vec<u8>,
+    rng: &mut Rng,
+    corpus: &[Vec<u8>],
+    dict: &[&[u8]],
+    max_len: usize,
+) {
     let rounds = 1 + rng.below(8);
     for _ in 0..rounds {
         mutate_once(data, rng, corpus, dict);
@@ -76,7 +82,11 @@ fn mutate_once(data: &mut Vec<u8>, rng: &mut Rng, corpus: &[Vec<u8>], dict: &[&[
         3 if len > 0 => {
             let i = rng.below(len);
             let delta = 1 + rng.below(16) as u8;
-            data[i] = if rng.one_in(2) { data[i].wrapping_add(delta) } else { data[i].wrapping_sub(delta) };
+            data[i] = if rng.one_in(2) {
+                data[i].wrapping_add(delta)
+            } else {
+                data[i].wrapping_sub(delta)
+            };
         }
         4 if len >= 4 => {
             // An interesting 32-bit value (a length prefix, most often) at a random offset.
@@ -203,10 +213,9 @@ pub fn execute(target: &Target, input: &[u8]) -> Result<(Verdict, usize), String
     }
     match outcome {
         Err(_) => Err("panic without a message".into()),
-        Ok(_) if peak > cap => Err(format!(
-            "allocation of {peak} bytes for a {}-byte input (cap {cap})",
-            input.len()
-        )),
+        Ok(_) if peak > cap => {
+            Err(format!("allocation of {peak} bytes for a {}-byte input (cap {cap})", input.len()))
+        }
         Ok(v) => Ok((v, peak)),
     }
 }

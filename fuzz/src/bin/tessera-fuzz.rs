@@ -40,14 +40,21 @@ fn run(targets: Vec<Target>, seconds: u64, seed: u64) -> ExitCode {
             let _ = std::fs::create_dir_all(&dir);
             let path = dir.join(format!("crash-{:016x}", fxhash(&f.input)));
             let _ = std::fs::write(&path, &f.input);
-            println!("  FINDING {}\n    input ({} bytes) {}\n    saved {}", f.message, f.input.len(), hex(&f.input[..f.input.len().min(256)]), path.display());
+            println!(
+                "  FINDING {}\n    input ({} bytes) {}\n    saved {}",
+                f.message,
+                f.input.len(),
+                hex(&f.input[..f.input.len().min(256)]),
+                path.display()
+            );
         }
     }
     if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
 fn fxhash(b: &[u8]) -> u64 {
-    b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &x| (h ^ u64::from(x)).wrapping_mul(0x100_0000_01b3))
+    b.iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, &x| (h ^ u64::from(x)).wrapping_mul(0x100_0000_01b3))
 }
 
 fn main() -> ExitCode {
@@ -98,7 +105,9 @@ fn main() -> ExitCode {
             if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
         }
         _ => {
-            eprintln!("usage: tessera-fuzz list | run <target|all> <seconds> [seed] | replay <target> <file>...");
+            eprintln!(
+                "usage: tessera-fuzz list | run <target|all> <seconds> [seed] | replay <target> <file>..."
+            );
             ExitCode::FAILURE
         }
     }

@@ -62,8 +62,9 @@ fn check_csv(data: &[u8]) -> Verdict {
         let names_clash = t.feature_names.iter().any(|n| n == "id" || Some(n.as_str()) == label);
         let empty_names = t.feature_names.iter().any(|n| n.is_empty());
         if !names_clash && !empty_names {
-            let again = VerticalDataset::from_csv_str("again.csv", &to_csv(t, "id", label), "id", label)
-                .expect("a written-back table parses");
+            let again =
+                VerticalDataset::from_csv_str("again.csv", &to_csv(t, "id", label), "id", label)
+                    .expect("a written-back table parses");
             assert_eq!(&again, t, "CSV round trip");
         }
     }
@@ -99,7 +100,10 @@ fn check_idx(data: &[u8]) -> Verdict {
             write(&images, rest);
             let r = load_idx_images(&images);
             if let Ok((n, rows, cols, pixels)) = &r {
-                assert_eq!(Some(pixels.len()), n.checked_mul(*rows).and_then(|v| v.checked_mul(*cols)));
+                assert_eq!(
+                    Some(pixels.len()),
+                    n.checked_mul(*rows).and_then(|v| v.checked_mul(*cols))
+                );
             }
             Verdict::of(&r)
         }
@@ -142,7 +146,8 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 }
 
 fn idx_images(n: u32, rows: u32, cols: u32) -> Vec<u8> {
-    let mut out = [0x0803u32, n, rows, cols].iter().flat_map(|v| v.to_be_bytes()).collect::<Vec<u8>>();
+    let mut out =
+        [0x0803u32, n, rows, cols].iter().flat_map(|v| v.to_be_bytes()).collect::<Vec<u8>>();
     out.extend((0..n * rows * cols).map(|i| (i * 37) as u8));
     out
 }
@@ -177,11 +182,26 @@ fn csv_seeds() -> Vec<Vec<u8>> {
         "id,x0\n a , 1 \n b ,2\n\n",
         "x0,id,y\n1.5,r1,0\n",
     ];
-    tables.iter().flat_map(|t| [[&[0u8][..], t.as_bytes()].concat(), [&[1u8][..], t.as_bytes()].concat()]).collect()
+    tables
+        .iter()
+        .flat_map(|t| [[&[0u8][..], t.as_bytes()].concat(), [&[1u8][..], t.as_bytes()].concat()])
+        .collect()
 }
 
-const CSV_DICT: &[&[u8]] =
-    &[b",", b"\n", b"\r\n", b"id", b"y", b"NaN", b"inf", b"-0", b"1e309", b"0x1p3", b" ", b"\xef\xbb\xbf"];
+const CSV_DICT: &[&[u8]] = &[
+    b",",
+    b"\n",
+    b"\r\n",
+    b"id",
+    b"y",
+    b"NaN",
+    b"inf",
+    b"-0",
+    b"1e309",
+    b"0x1p3",
+    b" ",
+    b"\xef\xbb\xbf",
+];
 
 /// The federated data targets.
 pub fn targets() -> Vec<Target> {

@@ -96,11 +96,7 @@ fn check_frames(data: &[u8]) -> Verdict {
     assert!(ch.peak_buffered_bytes() <= config().max_buffered_bytes_per_link, "link cap");
     let _ = writer.join();
     let _ = peer.shutdown(Shutdown::Both);
-    if expected.is_empty() {
-        Verdict::Rejected(format!("{end:?}"))
-    } else {
-        Verdict::Accepted
-    }
+    if expected.is_empty() { Verdict::Rejected(format!("{end:?}")) } else { Verdict::Accepted }
 }
 
 fn frame_seeds() -> Vec<Vec<u8>> {

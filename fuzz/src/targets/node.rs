@@ -175,12 +175,42 @@ fn check_wire(data: &[u8]) -> Verdict {
 }
 
 const TOML_DICT: &[&[u8]] = &[
-    b"[[party]]\n", b"[program]\n", b"name = ", b"\"", b"=", b"[", b"]", b",", b"\n", b"did:tessera:",
-    b"did:key:z", b"role = \"guest\"", b"role = \"host\"", b"outputs = ", b"1e308", b"-1", b"inf",
-    b"nan", b"{", b"}", b"'''", b"\\u0000",
+    b"[[party]]\n",
+    b"[program]\n",
+    b"name = ",
+    b"\"",
+    b"=",
+    b"[",
+    b"]",
+    b",",
+    b"\n",
+    b"did:tessera:",
+    b"did:key:z",
+    b"role = \"guest\"",
+    b"role = \"host\"",
+    b"outputs = ",
+    b"1e308",
+    b"-1",
+    b"inf",
+    b"nan",
+    b"{",
+    b"}",
+    b"'''",
+    b"\\u0000",
 ];
-const CSV_DICT: &[&[u8]] =
-    &[b",", b"\n", b"\r\n", b"id", b"y", b"spend", b"NaN", b"inf", b"-0", b"1e309", b"\xef\xbb\xbf"];
+const CSV_DICT: &[&[u8]] = &[
+    b",",
+    b"\n",
+    b"\r\n",
+    b"id",
+    b"y",
+    b"spend",
+    b"NaN",
+    b"inf",
+    b"-0",
+    b"1e309",
+    b"\xef\xbb\xbf",
+];
 
 /// The node targets.
 pub fn targets() -> Vec<Target> {

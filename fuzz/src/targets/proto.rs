@@ -17,8 +17,8 @@ use std::sync::OnceLock;
 
 use tessera_mpc::channel::memory_network;
 use tessera_mpc::{
-    Channel, ChannelConfig, ChannelStats, Error as MpcError, Fp127, PartyId, Prg, Result as MpcResult,
-    Ring, Seed, SessionId,
+    Channel, ChannelConfig, ChannelStats, Error as MpcError, Fp127, PartyId, Prg,
+    Result as MpcResult, Ring, Seed, SessionId,
 };
 use tessera_ot::{base, kos, softspoken};
 use tessera_protocols::psi::ecdh_psi;
@@ -203,8 +203,12 @@ fn spdz_online(ch: &mut dyn Channel) -> Result<(), String> {
     let (me, n) = (ch.party(), ch.num_parties());
     let mut s = Session::<F, _>::new(ch, InsecureDealer::new(&Seed([9; 16]), me, n));
     let mine = [F::from_u64(3), F::from_u64(4)];
-    let x = s.input(PartyId(0), (me == PartyId(0)).then_some(&mine[..]), 2).map_err(|e| e.to_string())?;
-    let y = s.input(PartyId(1), (me == PartyId(1)).then_some(&mine[..]), 2).map_err(|e| e.to_string())?;
+    let x = s
+        .input(PartyId(0), (me == PartyId(0)).then_some(&mine[..]), 2)
+        .map_err(|e| e.to_string())?;
+    let y = s
+        .input(PartyId(1), (me == PartyId(1)).then_some(&mine[..]), 2)
+        .map_err(|e| e.to_string())?;
     let z = s.mul(&x, &y).map_err(|e| e.to_string())?;
     let out = s.output(&z).map_err(|e| e.to_string())?;
     s.check().map_err(|e| e.to_string())?;
@@ -221,7 +225,9 @@ fn tee_party(ch: &mut dyn Channel) -> Result<(), String> {
         let mut view = ComputingChannel::new(ch);
         let mut s = Session::new(&mut view, prep);
         let v = [F::from_u64(5)];
-        let x = s.input(PartyId(0), (me == PartyId(0)).then_some(&v[..]), 1).map_err(|e| e.to_string())?;
+        let x = s
+            .input(PartyId(0), (me == PartyId(0)).then_some(&v[..]), 1)
+            .map_err(|e| e.to_string())?;
         let y = s.mul(&x, &x).map_err(|e| e.to_string())?;
         let out = s.output(&y).map_err(|e| e.to_string())?;
         assert_eq!(out, [F::from_u64(25)], "TEE-dealer SPDZ accepted a wrong output");
