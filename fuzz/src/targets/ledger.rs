@@ -236,10 +236,10 @@ fn check_tx(data: &[u8]) -> Verdict {
         let _ = tx.signing_message(&fixture().chain);
         match &tx.body {
             // A document's id is checked by `validate` when it is admitted, not by the decoder.
-            TxBody::CreateDid(d) | TxBody::UpdateDid { document: d, .. } => {
-                if d.validate().is_ok() {
-                    did_text_round_trip(&d.did());
-                }
+            TxBody::CreateDid(d) | TxBody::UpdateDid { document: d, .. }
+                if d.validate().is_ok() =>
+            {
+                did_text_round_trip(&d.did());
             }
             TxBody::Commit(c) => c.participants.iter().for_each(did_text_round_trip),
             TxBody::Grant { grantees, .. } => grantees.iter().for_each(did_text_round_trip),
