@@ -218,6 +218,11 @@ pub fn load_idx_images(path: impl AsRef<Path>) -> Result<(usize, usize, usize, V
         (Some(n), Some(r), Some(c)) => (n, r, c),
         _ => return Err(bad("truncated header")),
     };
+    if n == 0 || r == 0 || c == 0 {
+        // Zero images leave the dimensions unchecked by the pixel count (and zero-sized images
+        // cannot be split into rows).
+        return Err(bad("image count and dimensions must be non-zero"));
+    }
     let want = n.checked_mul(r).and_then(|v| v.checked_mul(c));
     if want != Some(bytes.len() - 16) {
         return Err(bad("pixel count does not match the header"));
@@ -233,8 +238,10 @@ pub fn load_idx_labels(path: impl AsRef<Path>) -> Result<Vec<u8>> {
     if be_u32(&bytes, 0) != Some(0x0801) {
         return Err(bad("not an IDX label file (magic 0x00000801)"));
     }
-    if be_u32(&bytes, 4) != Some(bytes.len() - 8) {
-        return Err(bad("label count does not match the header"));
+    // A 4- to 7-byte file has the magic but no count: `len - 8` must not be computed then.
+    match (be_u32(&bytes, 4), bytes.len().checked_sub(8)) {
+        (Some(count), Some(len)) if count == len => {}
+        _ => return Err(bad("label count does not match the header")),
     }
     Ok(bytes[8..].to_vec())
 }

@@ -2,7 +2,9 @@
 
 use std::io::Write;
 
-use tessera_federated::data::{CIFAR_RECORD, load_cifar10_bin, load_idx_images, mnist_vertical};
+use tessera_federated::data::{
+    CIFAR_RECORD, load_cifar10_bin, load_idx_images, load_idx_labels, mnist_vertical,
+};
 use tessera_federated::{Error, VerticalDataset};
 
 #[test]
@@ -86,6 +88,30 @@ fn idx_files_generated_and_malformed() {
     assert!(matches!(load_idx_images(dir.join("magic")), Err(Error::MalformedFile { .. })));
     std::fs::write(dir.join("tiny"), [0u8, 0, 8]).unwrap();
     assert!(load_idx_images(dir.join("tiny")).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Regressions found by `tessera-fuzz` (target `federated_idx`).
+#[test]
+fn idx_headers_found_by_the_fuzzer_are_errors() {
+    let dir = std::env::temp_dir().join(format!("tessera-fed-idx-fuzz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A label file with the magic and only 3 bytes of count: computed `len - 8` (overflow).
+    std::fs::write(dir.join("lab"), [0u8, 0, 8, 1, 0, 0, 0]).unwrap();
+    assert!(matches!(load_idx_labels(dir.join("lab")), Err(Error::MalformedFile { .. })));
+    // Zero images of 0 × 5 pixels: the pixel count matched, then `mnist_vertical` split the
+    // pixels into chunks of 0 (panic); zero images of 65535 × 65535 named 2^31 columns.
+    let lab0 = [0u8, 0, 8, 1, 0, 0, 0, 0];
+    std::fs::write(dir.join("lab0"), lab0).unwrap();
+    for (rows, cols) in [(0u32, 5u32), (65_535, 65_535), (3, 0)] {
+        let mut img = vec![0u8, 0, 8, 3, 0, 0, 0, 0];
+        img.extend(rows.to_be_bytes());
+        img.extend(cols.to_be_bytes());
+        std::fs::write(dir.join("img"), &img).unwrap();
+        assert!(matches!(load_idx_images(dir.join("img")), Err(Error::MalformedFile { .. })));
+        let r = mnist_vertical(dir.join("img"), dir.join("lab0"), 10);
+        assert!(matches!(r, Err(Error::MalformedFile { .. })), "{rows} x {cols}");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -617,6 +617,10 @@ impl Channel for QuicChannel {
 }
 
 #[cfg(test)]
+#[path = "transport_limits.rs"]
+mod limits;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use tessera_ledger::Did;

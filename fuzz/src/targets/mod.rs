@@ -1,0 +1,29 @@
+//! Every target, one module per crate (or family) whose decoders it drives.
+
+pub mod federated;
+pub mod fhe;
+pub mod ledger;
+pub mod mpc;
+pub mod node;
+pub mod proto;
+pub mod tee;
+
+use crate::Target;
+
+/// All targets, in the order `run.sh` and the tests run them.
+pub fn all() -> Vec<Target> {
+    let mut out = Vec::new();
+    out.extend(mpc::targets());
+    out.extend(proto::targets());
+    out.extend(fhe::targets());
+    out.extend(ledger::targets());
+    out.extend(tee::targets());
+    out.extend(node::targets());
+    out.extend(federated::targets());
+    out
+}
+
+/// The target called `name`.
+pub fn by_name(name: &str) -> Option<Target> {
+    all().into_iter().find(|t| t.name == name)
+}
