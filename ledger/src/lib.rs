@@ -27,6 +27,7 @@
 //!     orgs: vec![Org { name: "acme".into(), admins: vec![admin.public_key()] }],
 //!     admin_threshold: 1,
 //!     validators: ValidatorSet::new(vec![Validator { name: "v0".into(), key: validator.public_key() }])?,
+//!     supervisors: vec![],
 //! };
 //! let dir = std::env::temp_dir().join(format!("tessera-doc-{}", std::process::id()));
 //! std::fs::create_dir_all(&dir)?;
@@ -84,6 +85,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod backup;
 pub mod block;
 pub mod codec;
@@ -115,7 +117,7 @@ pub use hash::{Hash32, HashAlg, LedgerHash, TaggedHash};
 pub use keys::{KeyPair, ParsedKey, PublicKey, Signature, SignatureSuite};
 pub use ledger::{Ledger, PreparedBlock};
 pub use receipt::{Receipt, ReceiptEntry, ReceiptProof, verify_fresh_receipt, verify_receipt};
-pub use state::{DataSet, GovernanceState, GrantRecord, JobRecord, StateKey};
+pub use state::{DataSet, GovernanceState, GrantRecord, JobRecord, StateKey, Supervisors};
 pub use tx::{
     AdminApproval, Approval, Commitment, GovAction, InputCommitment, Transaction, TxBody,
     did_update_message, governance_message,

@@ -78,6 +78,7 @@ impl LedgerDir {
             hash: LedgerHash::Sha256,
             orgs: vec![Org { name: "local".into(), admins: vec![admin.public_key()] }],
             admin_threshold: 1,
+            supervisors: vec![],
             validators: ValidatorSet::new(vec![Validator {
                 name: "v0".into(),
                 key: validator.public_key(),
