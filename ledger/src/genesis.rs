@@ -125,11 +125,7 @@ impl Genesis {
             orgs,
             admin_threshold: f.admin_threshold,
             validators: ValidatorSet { validators },
-            supervisors: f
-                .supervisors
-                .iter()
-                .map(|s| Did::parse(s))
-                .collect::<Result<Vec<_>>>()?,
+            supervisors: f.supervisors.iter().map(|s| Did::parse(s)).collect::<Result<Vec<_>>>()?,
         };
         g.validate()?;
         Ok(g)

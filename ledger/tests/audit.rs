@@ -91,7 +91,10 @@ fn world() -> World {
         "g2",
         grant(&mut n, &mut alice, "ds-a", "g2", PROG2, vec![b.clone()], 5, 1 << 30).unwrap(),
     );
-    ids.insert("g3", grant(&mut n, &mut alice, "ds-a", "g3", PROG, vec![b.clone()], 5, 2500).unwrap());
+    ids.insert(
+        "g3",
+        grant(&mut n, &mut alice, "ds-a", "g3", PROG, vec![b.clone()], 5, 2500).unwrap(),
+    );
     ids.insert(
         "h1",
         grant(&mut n, &mut bob, "ds-b", "h1", PROG, vec![a.clone(), c.clone()], 5, 1 << 30)
@@ -99,7 +102,13 @@ fn world() -> World {
     );
     let j1 = {
         let chain = n.chain;
-        let cm = commitment(&chain, "j1", &[&alice, &bob], PROG, vec![input("ds-a", "g1"), input("ds-b", "h1")]);
+        let cm = commitment(
+            &chain,
+            "j1",
+            &[&alice, &bob],
+            PROG,
+            vec![input("ds-a", "g1"), input("ds-b", "h1")],
+        );
         let tx = alice.tx(&chain, TxBody::Commit(cm));
         n.run(tx).unwrap()
     };
@@ -121,7 +130,10 @@ fn world() -> World {
     let chain = n.chain;
     let tx = alice.tx(&chain, TxBody::Revoke { dataset: "ds-a".into(), grant: "g2".into() });
     ids.insert("revoke-g2", n.run(tx).unwrap());
-    ids.insert("g4", grant(&mut n, &mut alice, "ds-a", "g4", PROG, vec![b.clone()], 3, 1 << 30).unwrap());
+    ids.insert(
+        "g4",
+        grant(&mut n, &mut alice, "ds-a", "g4", PROG, vec![b.clone()], 3, 1 << 30).unwrap(),
+    );
     World { n, alice, bob, carol, sup, ids }
 }
 
@@ -295,7 +307,8 @@ fn tampered_or_misfiled_answers_are_refused() {
     assert!(verify_answer(&q, &repeated, &chain, set).is_err());
     // Another chain's validators, or the answer checked for another chain.
     let v2 = KeyPair::generate(SignatureSuite::Ed25519).unwrap();
-    let set2 = ValidatorSet::new(vec![Validator { name: "v0".into(), key: v2.public_key() }]).unwrap();
+    let set2 =
+        ValidatorSet::new(vec![Validator { name: "v0".into(), key: v2.public_key() }]).unwrap();
     assert!(verify_answer(&q, &a, &chain, &set2).is_err());
     assert!(matches!(verify_answer(&q, &a, &[3; 32], set), Err(Error::WrongChain)));
     // A block range with a hole.
@@ -329,15 +342,24 @@ fn job_evidence_proves_the_grants_and_catches_forgeries() {
     // Hiding the revocation, or the evidence of one grant, is caught.
     let mut hidden = ev4.clone();
     hidden.grants[0].revoke_tx = None;
-    assert!(matches!(verify_job_evidence(&rec("j4"), &hidden, &chain, set), Err(Error::Evidence(_))));
+    assert!(matches!(
+        verify_job_evidence(&rec("j4"), &hidden, &chain, set),
+        Err(Error::Evidence(_))
+    ));
     let mut missing = ev.clone();
     missing.grants.pop();
-    assert!(matches!(verify_job_evidence(&rec("j1"), &missing, &chain, set), Err(Error::Evidence(_))));
+    assert!(matches!(
+        verify_job_evidence(&rec("j1"), &missing, &chain, set),
+        Err(Error::Evidence(_))
+    ));
     // Another grant's creation passed off as g1's (g4: same program, created after the job).
     let g4 = w.n.ledger().tx_receipt(&w.ids["g4"]).unwrap();
     let mut swapped = ev.clone();
     swapped.grants[0].grant_tx = g4.clone();
-    assert!(matches!(verify_job_evidence(&rec("j1"), &swapped, &chain, set), Err(Error::Evidence(_))));
+    assert!(matches!(
+        verify_job_evidence(&rec("j1"), &swapped, &chain, set),
+        Err(Error::Evidence(_))
+    ));
     // Evidence of one job does not verify another.
     assert!(verify_job_evidence(&rec("j2"), &ev, &chain, set).is_err());
     // A tampered receipt inside the evidence.
@@ -464,9 +486,12 @@ fn an_older_database_gets_its_index_built_on_open() {
         use redb::ReadableTable as _;
         let db = redb::Database::open(&path).unwrap();
         let wt = db.begin_write().unwrap();
-        assert!(wt.delete_table(redb::TableDefinition::<&[u8], &[u8]>::new("audit_index")).unwrap());
+        assert!(
+            wt.delete_table(redb::TableDefinition::<&[u8], &[u8]>::new("audit_index")).unwrap()
+        );
         {
-            let mut meta = wt.open_table(redb::TableDefinition::<&str, &[u8]>::new("meta")).unwrap();
+            let mut meta =
+                wt.open_table(redb::TableDefinition::<&str, &[u8]>::new("meta")).unwrap();
             assert!(meta.remove("audit_index_version").unwrap().is_some());
             assert!(meta.get("tip").unwrap().is_some());
         }

@@ -18,9 +18,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use tessera_ledger::audit::{
-    Answer, Checked, GrantState, Page, Query, grant_state, verify_answer,
-};
+use tessera_ledger::audit::{Answer, Checked, GrantState, Page, Query, grant_state, verify_answer};
 use tessera_ledger::codec::{Reader, Writer};
 use tessera_ledger::{
     DataSet, Decode, Did, Encode, Genesis, GrantRecord, StateKey, Supervisors, TxBody,
@@ -309,7 +307,9 @@ pub fn run(a: &AuditArgs, home: Option<&Path>) -> Result<Output> {
                 .collect();
             let text = rows
                 .iter()
-                .map(|b| format!("block {} at {} ms: {} tx, {}", b.height, b.time_ms, b.tx_count, b.hash))
+                .map(|b| {
+                    format!("block {} at {} ms: {} tx, {}", b.height, b.time_ms, b.tx_count, b.hash)
+                })
                 .collect::<Vec<_>>()
                 .join("\n");
             listing(&rows, text)
@@ -327,8 +327,7 @@ pub fn run(a: &AuditArgs, home: Option<&Path>) -> Result<Output> {
                 }
                 _ => {
                     return Err(Error::Usage(
-                        "give exactly one of --did, --dataset, --program, --from-ms/--to-ms"
-                            .into(),
+                        "give exactly one of --did, --dataset, --program, --from-ms/--to-ms".into(),
                     ));
                 }
             };
@@ -468,7 +467,7 @@ impl Session<'_> {
         let mut grants = Vec::new();
         let mut grant_events = Vec::new();
         // Keyed by (height, index, dataset) so a job on two of its data sets shows twice.
-        let mut uses: BTreeMap<(u64, u32, String, &'static str), UseRow> = BTreeMap::new();
+        let mut uses: BTreeMap<(u64, u32, &'static str, String), UseRow> = BTreeMap::new();
         for ds in &datasets {
             let rows = self.grants(ds)?;
             for g in &rows {
@@ -482,7 +481,7 @@ impl Session<'_> {
                     let Checked::Tx { tx, .. } = &c else { continue };
                     match &tx.body {
                         TxBody::Commit(cm) => {
-                            let key = (row.height, row.index, ds.clone(), "data-used");
+                            let key = (row.height, row.index, "data-used", ds.clone());
                             let e = uses.entry(key).or_insert_with(|| use_row("data-used", &row));
                             e.dataset = ds.clone();
                             let mine: Vec<String> = cm
@@ -505,7 +504,7 @@ impl Session<'_> {
             let (TxBody::Commit(cm), Some(row)) = (&tx.body, TxRow::of(&c)) else { continue };
             if cm.participants.contains(did) {
                 uses.insert(
-                    (row.height, row.index, String::new(), "participant"),
+                    (row.height, row.index, "participant", String::new()),
                     use_row("participant", &row),
                 );
             }
@@ -548,8 +547,14 @@ fn tx_listing(rows: Vec<TxRow>) -> Output {
     let text = rows
         .iter()
         .map(|r| {
-            let mut s = format!("{}.{} at {} ms: {} by {}", r.height, r.index, r.time_ms, r.kind, r.signer);
-            for (k, v) in [("job", &r.job), ("data set", &r.dataset), ("grant", &r.grant), ("with", &r.parties)] {
+            let mut s =
+                format!("{}.{} at {} ms: {} by {}", r.height, r.index, r.time_ms, r.kind, r.signer);
+            for (k, v) in [
+                ("job", &r.job),
+                ("data set", &r.dataset),
+                ("grant", &r.grant),
+                ("with", &r.parties),
+            ] {
                 if !v.is_empty() {
                     let _ = write!(s, "; {k} {v}");
                 }
@@ -563,7 +568,11 @@ fn tx_listing(rows: Vec<TxRow>) -> Output {
 
 fn report_text(r: &Report) -> String {
     let mut s = format!("usage report for {}\n", r.did);
-    let _ = writeln!(s, "data sets: {}", if r.datasets.is_empty() { "none".into() } else { r.datasets.join(", ") });
+    let _ = writeln!(
+        s,
+        "data sets: {}",
+        if r.datasets.is_empty() { "none".into() } else { r.datasets.join(", ") }
+    );
     for g in &r.grants {
         let _ = writeln!(
             s,
@@ -622,14 +631,11 @@ fn esc(s: &str) -> String {
 /// The report as a timeline: one lane per grant of the DID's data sets plus one for the jobs it
 /// took part in; grants (squares), revocations (crosses) and jobs (dots) placed by block height.
 pub fn timeline_svg(r: &Report) -> String {
-    let mut lanes: Vec<String> = r.grants.iter().map(|g| format!("{}/{}", g.dataset, g.grant)).collect();
+    let mut lanes: Vec<String> =
+        r.grants.iter().map(|g| format!("{}/{}", g.dataset, g.grant)).collect();
     lanes.push("took part".into());
-    let heights: Vec<u64> = r
-        .uses
-        .iter()
-        .map(|u| u.height)
-        .chain(r.grant_events.iter().map(|e| e.height))
-        .collect();
+    let heights: Vec<u64> =
+        r.uses.iter().map(|u| u.height).chain(r.grant_events.iter().map(|e| e.height)).collect();
     let (lo, hi) = (
         heights.iter().copied().min().unwrap_or(0),
         heights.iter().copied().max().unwrap_or(1).max(1),
@@ -642,22 +648,41 @@ pub fn timeline_svg(r: &Report) -> String {
         left + width + 40.0
     );
     let _ = writeln!(s, "<title>usage of the data of {}</title>", esc(&r.did));
-    let _ = writeln!(s, "<text x=\"10\" y=\"20\" font-weight=\"bold\">{}: blocks {lo}–{hi}</text>", esc(&r.did));
-    let lane_y = |name: &str| {
-        lanes.iter().position(|l| l == name).map(|i| 50.0 + lane_h * i as f64)
-    };
+    let _ = writeln!(
+        s,
+        "<text x=\"10\" y=\"20\" font-weight=\"bold\">{}: blocks {lo}–{hi}</text>",
+        esc(&r.did)
+    );
+    let lane_y =
+        |name: &str| lanes.iter().position(|l| l == name).map(|i| 50.0 + lane_h * i as f64);
     for (i, l) in lanes.iter().enumerate() {
         let y = 50.0 + lane_h * i as f64;
         let _ = writeln!(s, "<text x=\"10\" y=\"{}\">{}</text>", y + 4.0, esc(l));
-        let _ = writeln!(s, "<line x1=\"{left}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\" stroke=\"#ccc\"/>", left + width);
+        let _ = writeln!(
+            s,
+            "<line x1=\"{left}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\" stroke=\"#ccc\"/>",
+            left + width
+        );
     }
     for e in &r.grant_events {
         let Some(y) = lane_y(&format!("{}/{}", e.dataset, e.grant)) else { continue };
         let cx = x(e.height);
         if e.kind == "revoke" {
-            let _ = writeln!(s, "<path d=\"M{} {} l10 10 m0 -10 l-10 10\" stroke=\"#c00\" stroke-width=\"2\"><title>revoked at block {}</title></path>", cx - 5.0, y - 5.0, e.height);
+            let _ = writeln!(
+                s,
+                "<path d=\"M{} {} l10 10 m0 -10 l-10 10\" stroke=\"#c00\" stroke-width=\"2\"><title>revoked at block {}</title></path>",
+                cx - 5.0,
+                y - 5.0,
+                e.height
+            );
         } else {
-            let _ = writeln!(s, "<rect x=\"{}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"#2a7\"><title>granted at block {}</title></rect>", cx - 5.0, y - 5.0, e.height);
+            let _ = writeln!(
+                s,
+                "<rect x=\"{}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"#2a7\"><title>granted at block {}</title></rect>",
+                cx - 5.0,
+                y - 5.0,
+                e.height
+            );
         }
     }
     for u in &r.uses {

@@ -307,8 +307,7 @@ impl RemoteLedger {
 }
 
 impl RemoteLedger {
-    /// An audit answer (supervisors only), checked against the validator set and the query;
-    /// raises the freshness floor to the highest block it shows.
+    /// An audit answer (supervisors only), checked against the validator set and the query.
     pub fn audit(&self, q: &Query) -> Result<(Answer, Vec<Checked>)> {
         match self.request(&Request::Audit(Box::new(q.clone())))? {
             Response::Answer(a) => {

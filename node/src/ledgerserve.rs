@@ -321,8 +321,7 @@ async fn handle(
             let d = dir.clone();
             blocking(move || {
                 d.read(|l| {
-                    let s: Option<tessera_ledger::Supervisors> =
-                        l.state(&StateKey::Supervisors)?;
+                    let s: Option<tessera_ledger::Supervisors> = l.state(&StateKey::Supervisors)?;
                     if !s.is_some_and(|s| s.0.contains(&did)) {
                         return Err(Error::NotAuthorised(format!(
                             "{did} is not a supervisor of this ledger"

@@ -136,6 +136,10 @@ enum LedgerCmd {
         /// Serve the ledger to other hosts on this UDP address (QUIC, mutual TLS) until stopped.
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
+        /// A supervisor DID (did:tessera) to name in a new ledger's genesis (repeatable): it may
+        /// run `tessera audit` and sign nothing but its own DID document.
+        #[arg(long = "supervisor")]
+        supervisors: Vec<String>,
     },
 }
 
@@ -335,11 +339,22 @@ fn run(cli: &Cli) -> Result<()> {
                 ),
             );
         }
-        Cmd::Ledger(LedgerCmd::Start { dir, chain, listen }) => {
+        Cmd::Ledger(LedgerCmd::Start { dir, chain, listen, supervisors }) => {
             let l = if dir.join("genesis.json").exists() {
+                if !supervisors.is_empty() {
+                    return Err(Error::Usage(
+                        "--supervisor names supervisors in a new ledger's genesis; an existing \
+                         ledger adds them by governance"
+                            .into(),
+                    ));
+                }
                 LedgerDir::open(dir)?
             } else {
-                LedgerDir::create(dir, chain)?
+                let s = supervisors
+                    .iter()
+                    .map(|d| tessera_ledger::Did::parse(d).map_err(|e| Error::invalid("DID", e)))
+                    .collect::<Result<Vec<_>>>()?;
+                LedgerDir::create_with(dir, chain, &s)?
             };
             let h = l.height()?;
             let id = hex::encode(l.chain_id());
@@ -544,7 +559,17 @@ fn run(cli: &Cli) -> Result<()> {
                 // A proof file with its grant evidence needs nothing but the genesis.
                 (Some(g), Some((rc, Some(ev)))) => (verify::read_genesis(g)?, rc, Some(ev)),
                 (_, proof) => {
-                    let l = ledger_of(cli, ledger.as_deref())?;
+                    let offline = genesis.is_some() && proof.is_some();
+                    let l = match ledger_of(cli, ledger.as_deref()) {
+                        Ok(l) => l,
+                        Err(e) if offline => {
+                            return Err(Error::Verification(format!(
+                                "the receipt file carries no grant evidence and no ledger is at \
+                                 hand to fetch it ({e}); export a proof with `job status --receipt`"
+                            )));
+                        }
+                        Err(e) => return Err(e),
+                    };
                     let g = match genesis {
                         Some(g) => verify::read_genesis(g)?,
                         None => l.genesis().clone(),
@@ -576,7 +601,10 @@ fn run(cli: &Cli) -> Result<()> {
                     v.participants.join(", "),
                     v.grants
                         .iter()
-                        .map(|g| format!("grant {} on {} (granted at block {})", g.grant, g.dataset, g.granted_at))
+                        .map(|g| format!(
+                            "grant {} on {} (granted at block {})",
+                            g.grant, g.dataset, g.granted_at
+                        ))
                         .collect::<Vec<_>>()
                         .join(", "),
                     if v.result_file_checked {

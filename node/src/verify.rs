@@ -23,9 +23,7 @@ use std::path::Path;
 use serde::Serialize;
 use tessera_ledger::audit::{JobEvidence, verify_job_evidence};
 use tessera_ledger::codec::{Reader, Writer};
-use tessera_ledger::{
-    Decode, Encode as _, Genesis, JobRecord, Receipt, ReceiptEntry, StateKey, verify_receipt,
-};
+use tessera_ledger::{Decode, Genesis, JobRecord, Receipt, ReceiptEntry, StateKey, verify_receipt};
 
 use crate::error::{Error, Result};
 use crate::job::result_hash;

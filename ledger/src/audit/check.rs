@@ -65,14 +65,67 @@ pub(crate) fn checked_tx(
     chain_id: &Hash32,
     validators: &ValidatorSet,
 ) -> Result<(Pos, Hash32, Transaction)> {
-    verify_receipt(rc, chain_id, validators)?;
-    let (ReceiptEntry::Transaction(bytes), ReceiptProof::Transaction(p)) = (&rc.entry, &rc.proof)
-    else {
-        return Err(bad("expected a transaction receipt"));
-    };
-    let tx = Transaction::from_bytes(bytes)?;
-    let id = rc.header.hash_alg.hash(&[bytes]);
-    Ok((Pos { height: rc.header.height, index: p.index }, id, tx))
+    Checker::new(chain_id, validators).tx(rc)
+}
+
+/// Verifies receipts, checking each distinct header's certificate once: an answer's receipts
+/// mostly share a few blocks, and the quorum of signatures is the costly part. A receipt whose
+/// header was already found certified has only its Merkle proof checked (the header is the same
+/// bytes, so the certificate that covers it is the one already checked).
+struct Checker<'a> {
+    chain_id: &'a Hash32,
+    validators: &'a ValidatorSet,
+    certified: std::collections::HashSet<Hash32>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(chain_id: &'a Hash32, validators: &'a ValidatorSet) -> Self {
+        Self { chain_id, validators, certified: Default::default() }
+    }
+
+    fn receipt(&mut self, rc: &Receipt) -> Result<()> {
+        let hh = rc.header.hash();
+        if !self.certified.contains(&hh) {
+            verify_receipt(rc, self.chain_id, self.validators)?;
+            self.certified.insert(hh);
+            return Ok(());
+        }
+        // Same certified header: the proof alone (as `verify_receipt` checks it).
+        let h = rc.header.hash_alg;
+        match (&rc.entry, &rc.proof) {
+            (ReceiptEntry::Transaction(bytes), ReceiptProof::Transaction(p)) => {
+                if p.tree_size != rc.header.tx_count {
+                    return Err(Error::ProofInvalid("tree size differs from header"));
+                }
+                p.verify(h, &h.hash(&[bytes]), &rc.header.tx_root)
+            }
+            (ReceiptEntry::State { key, value }, ReceiptProof::State(p)) => {
+                let vh = value.as_ref().map(|v| h.hash(&[v]));
+                p.verify(h, &rc.header.state_root, &h.hash(&[key]), vh.as_ref())
+            }
+            _ => Err(Error::ProofInvalid("proof kind does not match entry")),
+        }
+    }
+
+    fn tx(&mut self, rc: &Receipt) -> Result<(Pos, Hash32, Transaction)> {
+        self.receipt(rc)?;
+        let (ReceiptEntry::Transaction(bytes), ReceiptProof::Transaction(p)) =
+            (&rc.entry, &rc.proof)
+        else {
+            return Err(bad("expected a transaction receipt"));
+        };
+        let tx = Transaction::from_bytes(bytes)?;
+        let id = rc.header.hash_alg.hash(&[bytes]);
+        Ok((Pos { height: rc.header.height, index: p.index }, id, tx))
+    }
+
+    fn state(&mut self, rc: &Receipt) -> Result<(Vec<u8>, Vec<u8>)> {
+        self.receipt(rc)?;
+        match &rc.entry {
+            ReceiptEntry::State { key, value: Some(v) } => Ok((key.clone(), v.clone())),
+            _ => Err(bad("expected a state receipt of a present entry")),
+        }
+    }
 }
 
 /// The state entry a receipt speaks for, after verifying it; absent entries are refused.
@@ -81,11 +134,7 @@ pub(crate) fn checked_state(
     chain_id: &Hash32,
     validators: &ValidatorSet,
 ) -> Result<(Vec<u8>, Vec<u8>)> {
-    verify_receipt(rc, chain_id, validators)?;
-    match &rc.entry {
-        ReceiptEntry::State { key, value: Some(v) } => Ok((key.clone(), v.clone())),
-        _ => Err(bad("expected a state receipt of a present entry")),
-    }
+    Checker::new(chain_id, validators).state(rc)
 }
 
 /// Checks `answer` to `query` for the chain `chain_id` against the trusted `validators`, offline;
@@ -96,6 +145,7 @@ pub fn verify_answer(
     chain_id: &Hash32,
     validators: &ValidatorSet,
 ) -> Result<Vec<Checked>> {
+    let mut ck = Checker::new(chain_id, validators);
     let page = query.page();
     let limit = usize::try_from(page.limit).unwrap_or(usize::MAX).clamp(1, super::MAX_ITEMS);
     if answer.items.len() > limit {
@@ -146,11 +196,12 @@ pub fn verify_answer(
                 let Item::State(rc) = item else {
                     return Err(bad("a state query answered with another item"));
                 };
-                let (key, value) = checked_state(rc, chain_id, validators)?;
+                let (key, value) = ck.state(rc)?;
                 let fits = match query {
                     Query::GrantsOf { dataset, .. } => {
-                        let pre = StateKey::Grant { dataset: dataset.clone(), grant: String::new() }
-                            .to_bytes();
+                        let pre =
+                            StateKey::Grant { dataset: dataset.clone(), grant: String::new() }
+                                .to_bytes();
                         key.starts_with(&pre)
                             && key.len() > pre.len()
                             && !key[pre.len()..].contains(&b'/')
@@ -185,9 +236,7 @@ pub fn verify_answer(
                     Some(Pos::from_bytes(&c[8..]).map_err(|_| Error::Malformed("time cursor"))?)
                 }
                 (Query::ByTime { .. }, Some(_)) => return Err(Error::Malformed("time cursor")),
-                (_, Some(c)) => {
-                    Some(Pos::from_bytes(c).map_err(|_| Error::Malformed("cursor"))?)
-                }
+                (_, Some(c)) => Some(Pos::from_bytes(c).map_err(|_| Error::Malformed("cursor"))?),
                 (_, None) => None,
             };
             let mut last = after;
@@ -196,7 +245,7 @@ pub fn verify_answer(
                 let Item::Tx(rc) = item else {
                     return Err(bad("a transaction query answered with another item"));
                 };
-                let (pos, id, tx) = checked_tx(rc, chain_id, validators)?;
+                let (pos, id, tx) = ck.tx(rc)?;
                 if last.is_some_and(|l| pos <= l) {
                     return Err(bad("transactions out of chain order or before the cursor"));
                 }

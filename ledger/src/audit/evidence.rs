@@ -134,7 +134,8 @@ impl Ledger {
                     let txs = rt.open_table(crate::store::TXS).storage()?;
                     for e in idx.range(p.as_slice()..hi.as_slice()).storage()? {
                         let (_, v) = e.storage()?;
-                        let id: Hash32 = v.value().try_into().map_err(|_| Error::Corrupt("audit"))?;
+                        let id: Hash32 =
+                            v.value().try_into().map_err(|_| Error::Corrupt("audit"))?;
                         let t = txs.get(id.as_slice()).storage()?.ok_or(Error::Corrupt("tx"))?;
                         let tx = Transaction::from_bytes(
                             t.value().get(12..).ok_or(Error::Corrupt("tx entry"))?,
@@ -152,8 +153,10 @@ impl Ledger {
         let commit_tx = self.tx_receipt(&commit_id)?;
         let mut grants = Vec::with_capacity(pairs.len());
         for ((dataset, grant, gid), rid) in pairs.into_iter().zip(revoked_ids) {
-            let state =
-                self.state_receipt(&StateKey::Grant { dataset: dataset.clone(), grant: grant.clone() })?;
+            let state = self.state_receipt(&StateKey::Grant {
+                dataset: dataset.clone(),
+                grant: grant.clone(),
+            })?;
             let revoke_tx = rid.map(|id| self.tx_receipt(&id)).transpose()?;
             grants.push(GrantEvidence {
                 dataset,
@@ -203,8 +206,7 @@ pub fn verify_job_evidence(
             .ok_or_else(|| refuse(format!("no evidence for grant {g} on {ds}")))?;
         // The grant's creation: before the job, for this program and these participants.
         let (granted_at, _, gtx) = checked_tx(&ev.grant_tx, chain_id, validators)?;
-        let TxBody::Grant { dataset, grant, program_hash, grantees, expires_at_ms, .. } =
-            &gtx.body
+        let TxBody::Grant { dataset, grant, program_hash, grantees, expires_at_ms, .. } = &gtx.body
         else {
             return Err(refuse(format!("the receipt for {g} is not a grant")));
         };
@@ -250,7 +252,9 @@ pub fn verify_job_evidence(
                 }
                 Some(at)
             }
-            (None, true) => return Err(refuse(format!("grant {g} is revoked; revocation missing"))),
+            (None, true) => {
+                return Err(refuse(format!("grant {g} is revoked; revocation missing")));
+            }
             (Some(_), false) => {
                 return Err(refuse(format!("a revocation of {g} that its state does not show")));
             }

@@ -296,7 +296,8 @@ pub(crate) fn ensure(db: &redb::Database, hash: LedgerHash) -> Result<()> {
             };
             let mut txs = Vec::with_capacity(ids.len());
             for id in &ids {
-                let rec = txs_t.get(id.as_slice()).storage()?.ok_or(Error::Corrupt("tx missing"))?;
+                let rec =
+                    txs_t.get(id.as_slice()).storage()?.ok_or(Error::Corrupt("tx missing"))?;
                 let bytes = rec.value().get(12..).ok_or(Error::Corrupt("tx entry"))?;
                 let tx = Transaction::from_bytes(bytes)?;
                 if tx.id(hash) != *id {

@@ -18,10 +18,10 @@
 //! ([`crate::GovAction::AddSupervisor`]), who may read everything and sign nothing but their own
 //! DID document.
 
+mod batch;
 pub mod check;
 pub mod evidence;
 pub mod index;
-mod batch;
 mod query;
 
 pub use check::{Checked, verify_answer};

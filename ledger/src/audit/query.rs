@@ -2,8 +2,8 @@
 
 use super::batch::prove_many;
 use super::index::{
-    AUDIT, KIND_DATASET, KIND_DID, KIND_GRANT, KIND_GRANT_USE, KIND_OWNER, KIND_TIME, Pos,
-    prefix, program_prefix, time_key,
+    AUDIT, KIND_DATASET, KIND_DID, KIND_GRANT, KIND_GRANT_USE, KIND_OWNER, KIND_TIME, Pos, prefix,
+    program_prefix, time_key,
 };
 use crate::block::{BlockHeader, CommitCertificate};
 use crate::codec::{Decode, Encode, MAX_ID_LEN, Reader, Writer};
@@ -20,7 +20,7 @@ use redb::ReadableDatabase as _;
 /// Most items in one answer.
 pub const MAX_ITEMS: usize = 1000;
 /// An answer stops growing past this many encoded bytes (the service's responses are bounded).
-pub const ANSWER_BUDGET: usize = 3 << 20;
+pub const ANSWER_BUDGET: usize = 2 << 20;
 /// Longest cursor.
 const MAX_CURSOR: usize = 512;
 /// Longest DID string in a query.
@@ -383,10 +383,9 @@ impl Ledger {
                 self.tx_scan(&prefix(KIND_DATASET, &[dataset.as_bytes()]), page)
             }
             Query::ByProgram { program, page } => self.tx_scan(&program_prefix(program), page),
-            Query::GrantHistory { dataset, grant, page } => self.tx_scan(
-                &prefix(KIND_GRANT_USE, &[dataset.as_bytes(), grant.as_bytes()]),
-                page,
-            ),
+            Query::GrantHistory { dataset, grant, page } => {
+                self.tx_scan(&prefix(KIND_GRANT_USE, &[dataset.as_bytes(), grant.as_bytes()]), page)
+            }
             Query::ByTime { from_ms, to_ms, page } => self.time_scan(*from_ms, *to_ms, page),
             Query::GrantsOf { dataset, page } => {
                 let p = prefix(KIND_GRANT, &[dataset.as_bytes()]);
@@ -491,7 +490,8 @@ impl Ledger {
         let mut i = 0;
         'blocks: while i < found.len() {
             let height = found[i].0.height;
-            let end = found[i..].iter().position(|f| f.0.height != height).map_or(found.len(), |n| i + n);
+            let end =
+                found[i..].iter().position(|f| f.0.height != height).map_or(found.len(), |n| i + n);
             let group = &found[i..end];
             let header = BlockHeader::from_bytes(
                 headers.get(height).storage()?.ok_or(Error::Corrupt("header missing"))?.value(),
