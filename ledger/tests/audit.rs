@@ -45,8 +45,7 @@ fn register(n: &mut Net, u: &mut User, ds: &str) -> Hash32 {
 fn grant(
     n: &mut Net,
     u: &mut User,
-    ds: &str,
-    g: &str,
+    (ds, g): (&str, &str),
     program: Hash32,
     to: Vec<Did>,
     uses: u64,
@@ -84,20 +83,20 @@ fn world() -> World {
     ids.insert("reg-b", register(&mut n, &mut bob, "ds-b"));
     ids.insert(
         "g1",
-        grant(&mut n, &mut alice, "ds-a", "g1", PROG, vec![b.clone(), c.clone()], 2, 1 << 30)
+        grant(&mut n, &mut alice, ("ds-a", "g1"), PROG, vec![b.clone(), c.clone()], 2, 1 << 30)
             .unwrap(),
     );
     ids.insert(
         "g2",
-        grant(&mut n, &mut alice, "ds-a", "g2", PROG2, vec![b.clone()], 5, 1 << 30).unwrap(),
+        grant(&mut n, &mut alice, ("ds-a", "g2"), PROG2, vec![b.clone()], 5, 1 << 30).unwrap(),
     );
     ids.insert(
         "g3",
-        grant(&mut n, &mut alice, "ds-a", "g3", PROG, vec![b.clone()], 5, 2500).unwrap(),
+        grant(&mut n, &mut alice, ("ds-a", "g3"), PROG, vec![b.clone()], 5, 2500).unwrap(),
     );
     ids.insert(
         "h1",
-        grant(&mut n, &mut bob, "ds-b", "h1", PROG, vec![a.clone(), c.clone()], 5, 1 << 30)
+        grant(&mut n, &mut bob, ("ds-b", "h1"), PROG, vec![a.clone(), c.clone()], 5, 1 << 30)
             .unwrap(),
     );
     let j1 = {
@@ -132,7 +131,7 @@ fn world() -> World {
     ids.insert("revoke-g2", n.run(tx).unwrap());
     ids.insert(
         "g4",
-        grant(&mut n, &mut alice, "ds-a", "g4", PROG, vec![b.clone()], 3, 1 << 30).unwrap(),
+        grant(&mut n, &mut alice, ("ds-a", "g4"), PROG, vec![b.clone()], 3, 1 << 30).unwrap(),
     );
     World { n, alice, bob, carol, sup, ids }
 }
@@ -415,7 +414,7 @@ fn a_supervisor_reads_but_cannot_act() {
     let tx = w.sup.tx(&chain, body);
     assert!(matches!(w.n.run(tx), Err(Error::NotAuthorised(_))));
     // Nor may it be named as a grantee or a participant.
-    let r = grant(&mut w.n, &mut w.alice, "ds-a", "g5", PROG, vec![w.sup.did()], 1, 1 << 30);
+    let r = grant(&mut w.n, &mut w.alice, ("ds-a", "g5"), PROG, vec![w.sup.did()], 1, 1 << 30);
     assert!(matches!(r, Err(Error::NotAuthorised(_))));
     let c = commitment(&chain, "j8", &[&w.alice, &w.sup], PROG, vec![input("ds-a", "g4")]);
     let tx = w.alice.tx(&chain, TxBody::Commit(c));
