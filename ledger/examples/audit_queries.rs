@@ -85,12 +85,29 @@ fn main() {
     let guard = SignGuard::open(dir.join("validator.guard")).unwrap();
     let cfg = EngineConfig { max_block_txs: BLOCK, block_interval_ms: 1 };
     let mut engine = SingleValidator::new(ledger, validator, guard, cfg).unwrap();
-    let mut nonces = vec![0u64; USERS];
+    // A kept database is resumed: every transaction raised its signer's nonce by one, and
+    // transaction i is signed by user i mod USERS, so the nonces say where the build stopped.
+    let mut nonces: Vec<u64> = refs
+        .iter()
+        .map(|r| {
+            let key = StateKey::Nonce(r.did.to_string());
+            engine
+                .ledger()
+                .state_value(&key)
+                .unwrap()
+                .map_or(0, |b| u64::from_be_bytes(b.as_slice().try_into().unwrap()))
+        })
+        .collect();
+    let done: usize = nonces.iter().map(|n| *n as usize).sum();
+    let total = total.max(done);
     let mut jobs = 0usize;
-    let mut now = 1u64;
-    if !built_already {
+    let mut now = engine.ledger().tip().time_ms.max(1);
+    if done < total {
+        if built_already {
+            println!("resuming the kept database at {done} transactions");
+        }
         let t0 = Instant::now();
-        let mut i = 0usize;
+        let mut i = done;
         let mut pending = 0usize;
         while i < total {
             let u = i % USERS;
@@ -142,14 +159,15 @@ fn main() {
                 assert!(out.rejected.is_empty(), "rejected: {:?}", &out.rejected[..1]);
                 pending = 0;
                 if out.height.is_multiple_of(20) {
-                    eprintln!("{} txs, {:.0}/s", i, i as f64 / t0.elapsed().as_secs_f64());
+                    let rate = (i - done) as f64 / t0.elapsed().as_secs_f64();
+                    eprintln!("{i} txs, {rate:.0}/s");
                 }
             }
         }
         let secs = t0.elapsed().as_secs_f64();
         println!(
-            "built {total} transactions ({jobs} jobs) in {secs:.0} s: {:.0} tx/s",
-            total as f64 / secs
+            "built transactions {done}..{total} ({jobs} jobs) in {secs:.0} s: {:.0} tx/s",
+            (total - done) as f64 / secs
         );
     }
     let ledger = engine.ledger();
