@@ -36,6 +36,7 @@ fn setup(max_block: usize) -> Setup {
         hash: LedgerHash::Sha256,
         orgs: vec![Org { name: "o".into(), admins: vec![admin.public_key()] }],
         admin_threshold: 1,
+        supervisors: vec![],
         validators: set.clone(),
     };
     let ledger = Ledger::create(dir.path().join("b.redb"), &g).unwrap();

@@ -19,6 +19,7 @@ fn main() -> Result<()> {
             Org { name: "insurer".into(), admins: vec![admin_b.public_key()] },
         ],
         admin_threshold: 2,
+        supervisors: vec![],
         validators: ValidatorSet::new(vec![Validator {
             name: "v0".into(),
             key: validator.public_key(),

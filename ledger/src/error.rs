@@ -85,6 +85,13 @@ pub enum Error {
     /// The grant does not cover this program or these participants.
     #[error("grant {0} does not cover this program and these participants")]
     GrantMismatch(String),
+    /// A job commitment names no input: it would be anchored under no grant at all.
+    #[error("a job commitment needs at least one input under a grant")]
+    NoInputs,
+    /// Evidence that a job's inputs were authorised does not show it (a grant created after the
+    /// job, for another program, expired or revoked before it, or evidence missing).
+    #[error("job evidence: {0}")]
+    Evidence(String),
     /// A Merkle proof (state or transaction) does not lead to the root in the header.
     #[error("Merkle proof invalid: {0}")]
     ProofInvalid(&'static str),

@@ -17,7 +17,8 @@ use crate::genesis::Org;
 use crate::hash::{Hash32, LedgerHash};
 use crate::keys::{PublicKey, Signature};
 use crate::state::{
-    DataSet, GovernanceState, GrantRecord, JobRecord, StateKey, check_name, decode_nonce,
+    DataSet, GovernanceState, GrantRecord, JobRecord, StateKey, Supervisors, check_name,
+    decode_nonce,
 };
 use crate::tx::{
     AdminApproval, Approval, Commitment, GovAction, Transaction, TxBody, did_update_message,
@@ -212,6 +213,16 @@ impl<'a> Executor<'a> {
         }
         self.tx.insert(nonce_key.to_bytes(), Some(tx.nonce.to_be_bytes().to_vec()));
         let signer = &tx.signer.did;
+        let own_document = match &tx.body {
+            TxBody::CreateDid(d) | TxBody::UpdateDid { document: d, .. } => d.did() == *signer,
+            TxBody::DeactivateDid { id, .. } => Did::Tessera(id.clone()) == *signer,
+            _ => false,
+        };
+        if !own_document && self.is_supervisor(signer)? {
+            return Err(Error::NotAuthorised(
+                "a supervisor reads only: it signs nothing but its own DID document",
+            ));
+        }
         match &tx.body {
             TxBody::CreateDid(doc) => self.create_did(signer, doc),
             TxBody::UpdateDid { document, approvals } => self.update_did(document, approvals),
@@ -240,6 +251,9 @@ impl<'a> Executor<'a> {
                 }
                 if grantees.is_empty() || has_duplicates(grantees) {
                     return Err(Error::Malformed("grantees empty or repeated"));
+                }
+                if self.any_supervisor(grantees)? {
+                    return Err(Error::NotAuthorised("a supervisor cannot be a grantee"));
                 }
                 if *max_uses == 0 {
                     return Err(Error::Malformed("max_uses is zero"));
@@ -277,6 +291,19 @@ impl<'a> Executor<'a> {
                 self.governance(*seq, action, approvals)
             }
         }
+    }
+
+    fn supervisors(&self) -> Result<Supervisors> {
+        Ok(self.get(&StateKey::Supervisors)?.unwrap_or_default())
+    }
+
+    fn is_supervisor(&self, did: &Did) -> Result<bool> {
+        Ok(self.supervisors()?.0.contains(did))
+    }
+
+    fn any_supervisor(&self, dids: &[Did]) -> Result<bool> {
+        let s = self.supervisors()?;
+        Ok(dids.iter().any(|d| s.0.contains(d)))
     }
 
     fn owned_dataset(&self, signer: &Did, id: &str) -> Result<DataSet> {
@@ -374,6 +401,13 @@ impl<'a> Executor<'a> {
         }
         if c.participants.is_empty() || has_duplicates(&c.participants) {
             return Err(Error::Malformed("participants empty or repeated"));
+        }
+        // Without an input the commitment would be anchored as a job under no grant at all.
+        if c.inputs.is_empty() {
+            return Err(Error::NoInputs);
+        }
+        if self.any_supervisor(&c.participants)? {
+            return Err(Error::NotAuthorised("a supervisor cannot take part in a computation"));
         }
         if c.signatures.len() != c.participants.len() {
             return Err(Error::ThresholdNotMet {
@@ -505,6 +539,28 @@ impl<'a> Executor<'a> {
                 }
                 set.validate()?;
                 self.put(&StateKey::Validators, &set);
+            }
+            GovAction::AddSupervisor(did) => {
+                let mut s = self.supervisors()?;
+                if s.0.contains(did) {
+                    return Err(Error::AlreadyExists { what: "supervisor", id: did.to_string() });
+                }
+                s.0.push(did.clone());
+                crate::genesis::check_supervisors(&s.0)?;
+                self.put(&StateKey::Supervisors, &s);
+            }
+            GovAction::RemoveSupervisor(did) => {
+                let mut s = self.supervisors()?;
+                let before = s.0.len();
+                s.0.retain(|d| d != did);
+                if s.0.len() == before {
+                    return Err(Error::NotFound { what: "supervisor", id: did.to_string() });
+                }
+                if s.0.is_empty() {
+                    self.delete(&StateKey::Supervisors);
+                } else {
+                    self.put(&StateKey::Supervisors, &s);
+                }
             }
         }
         gs.seq = seq;

@@ -65,6 +65,10 @@ pub struct Genesis {
     pub admin_threshold: u8,
     /// Initial validators.
     pub validators: ValidatorSet,
+    /// Supervisors (`did:tessera` DIDs): they may read the whole ledger through the audit
+    /// queries and nothing more (they hold no admin key and may sign nothing but their own DID
+    /// document). Governance adds and removes them later.
+    pub supervisors: Vec<Did>,
 }
 
 impl Genesis {
@@ -86,6 +90,8 @@ impl Genesis {
                 self.admin_threshold
             )));
         }
+        check_supervisors(&self.supervisors)
+            .map_err(|e| Error::InvalidGenesis(format!("supervisors: {e}")))?;
         self.validators.validate()
     }
 
@@ -119,6 +125,7 @@ impl Genesis {
             orgs,
             admin_threshold: f.admin_threshold,
             validators: ValidatorSet { validators },
+            supervisors: f.supervisors.iter().map(|s| Did::parse(s)).collect::<Result<Vec<_>>>()?,
         };
         g.validate()?;
         Ok(g)
@@ -145,6 +152,7 @@ impl Genesis {
                 .iter()
                 .map(|v| ValidatorFile { name: v.name.clone(), key: Did::Key(v.key).to_string() })
                 .collect(),
+            supervisors: self.supervisors.iter().map(ToString::to_string).collect(),
         };
         Ok(serde_json::to_string_pretty(&f)?)
     }
@@ -158,6 +166,12 @@ impl Encode for Genesis {
         w.list(&self.orgs);
         w.u8(self.admin_threshold);
         self.validators.encode(w);
+        // Absent when empty, so a genesis without supervisors keeps the encoding (and chain id)
+        // it had before supervisors existed.
+        if !self.supervisors.is_empty() {
+            w.u8(1);
+            w.list(&self.supervisors);
+        }
     }
 }
 
@@ -170,8 +184,39 @@ impl Decode for Genesis {
             orgs: r.list(MAX_LIST)?,
             admin_threshold: r.u8()?,
             validators: ValidatorSet::decode(r)?,
+            supervisors: match r.remaining() {
+                // A genesis is always a whole buffer: the supervisor list, if any, ends it.
+                0 => Vec::new(),
+                _ => {
+                    if r.u8()? != 1 {
+                        return Err(Error::Malformed("genesis supervisors tag"));
+                    }
+                    let s: Vec<Did> = r.list(MAX_LIST)?;
+                    if s.is_empty() {
+                        return Err(Error::Malformed("empty supervisor list is written absent"));
+                    }
+                    s
+                }
+            },
         })
     }
+}
+
+/// Supervisors must be distinct `did:tessera` DIDs (they connect to the ledger service as
+/// members), at most [`MAX_LIST`].
+pub(crate) fn check_supervisors(s: &[Did]) -> Result<()> {
+    if s.len() > MAX_LIST {
+        return Err(Error::InvalidGovernance("more than 256 supervisors"));
+    }
+    for (i, d) in s.iter().enumerate() {
+        if !matches!(d, Did::Tessera(_)) {
+            return Err(Error::InvalidGovernance("a supervisor is a did:tessera DID"));
+        }
+        if s[..i].contains(d) {
+            return Err(Error::InvalidGovernance("duplicate supervisor"));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Serialize, Deserialize)]
@@ -183,6 +228,8 @@ struct GenesisFile {
     admin_threshold: u8,
     organisations: Vec<OrgFile>,
     validators: Vec<ValidatorFile>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    supervisors: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -46,11 +46,11 @@ impl PreparedBlock {
 
 /// A permissioned ledger stored in one `redb` file.
 pub struct Ledger {
-    db: Db,
-    path: std::path::PathBuf,
+    pub(crate) db: Db,
+    pub(crate) path: std::path::PathBuf,
     genesis: Genesis,
     chain_id: Hash32,
-    tip: BlockHeader,
+    pub(crate) tip: BlockHeader,
 }
 
 impl core::fmt::Debug for Ledger {
@@ -92,6 +92,7 @@ impl Ledger {
                 }
                 meta.insert(META_GENESIS, genesis.to_bytes().as_slice()).storage()?;
             }
+            crate::audit::index::mark_current(&wt)?;
             Self::write_genesis(&wt, genesis)?;
             wt.commit().storage()?;
             let tip = Self::read_tip(&db)?;
@@ -143,6 +144,8 @@ impl Ledger {
                 Genesis::from_bytes(g.value())?
             };
             let tip = Self::read_tip(&db)?;
+            // A database written before the audit index existed gets it built once, here.
+            crate::audit::index::ensure(&db, genesis.hash)?;
             Ok(Self { db, path: path.to_path_buf(), chain_id: genesis.chain_id(), genesis, tip })
         })
         .map_err(|e| match e {
@@ -175,6 +178,10 @@ impl Ledger {
         writes.insert(StateKey::Validators.to_bytes(), Some(g.validators.to_bytes()));
         for o in &g.orgs {
             writes.insert(StateKey::Org(o.name.clone()).to_bytes(), Some(o.to_bytes()));
+        }
+        if !g.supervisors.is_empty() {
+            let s = crate::state::Supervisors(g.supervisors.clone());
+            writes.insert(StateKey::Supervisors.to_bytes(), Some(s.to_bytes()));
         }
         let nodes_src: std::collections::HashMap<Hash32, Node> = std::collections::HashMap::new();
         let up = smt::update(h, &nodes_src, EMPTY_ROOT, &tree_updates(h, &writes))?;
@@ -577,6 +584,7 @@ fn write_block(wt: &redb::WriteTransaction, b: BlockWrite<'_>) -> Result<()> {
         }
     }
     wt.open_table(META).storage()?.insert(META_TIP, height.to_be_bytes().as_slice()).storage()?;
+    crate::audit::index::index_block(wt, header, ids, txs)?;
     Ok(())
 }
 
@@ -617,7 +625,7 @@ fn unreadable(path: &Path, why: impl std::fmt::Display) -> Error {
 /// storage engine trusts its own pages, and a node must not crash on a bad disk. Nothing `f`
 /// touches outlives a panic except the database handle, which the caller drops or keeps using
 /// (every later access goes through this boundary again).
-fn catch_storage_panic<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
+pub(crate) fn catch_storage_panic<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(p) => {
@@ -631,6 +639,6 @@ fn catch_storage_panic<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<
     }
 }
 
-fn hex(b: &[u8]) -> String {
+pub(crate) fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }

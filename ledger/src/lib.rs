@@ -13,7 +13,8 @@
 //! ([`merkle`]); headers and 2f+1 commit certificates ([`block`]); genesis and k-of-n admin
 //! governance ([`genesis`]); the `redb`-backed [`Ledger`]; [`verify_receipt`]; the
 //! [`SingleValidator`] engine behind the [`Engine`] trait; Shamir + AES-GCM key backup
-//! ([`backup`]).
+//! ([`backup`]); supervision ([`audit`]: an index written with each block, audit queries answered
+//! with receipts, evidence that a job's inputs were authorised, and the supervisor role).
 //!
 //! ```
 //! use tessera_ledger::*;
@@ -27,6 +28,7 @@
 //!     orgs: vec![Org { name: "acme".into(), admins: vec![admin.public_key()] }],
 //!     admin_threshold: 1,
 //!     validators: ValidatorSet::new(vec![Validator { name: "v0".into(), key: validator.public_key() }])?,
+//!     supervisors: vec![],
 //! };
 //! let dir = std::env::temp_dir().join(format!("tessera-doc-{}", std::process::id()));
 //! std::fs::create_dir_all(&dir)?;
@@ -79,11 +81,13 @@
 //! **Limits.** State proofs are served for the latest block only (stale tree nodes are pruned in
 //! the block's own write; receipts already issued stay valid because they are self-contained).
 //! A verifier must supply the validator set that certified the receipt's block; there is no
-//! validator-set history chain yet. Only the single-validator engine exists; the header and
+//! validator-set history chain yet. The audit index is not part of the state root: an audit
+//! answer proves each item genuine and relevant, not that the listing is complete. Only the single-validator engine exists; the header and
 //! certificate are ready for a 2f+1 BFT engine.
 
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod backup;
 pub mod block;
 pub mod codec;
@@ -115,7 +119,7 @@ pub use hash::{Hash32, HashAlg, LedgerHash, TaggedHash};
 pub use keys::{KeyPair, ParsedKey, PublicKey, Signature, SignatureSuite};
 pub use ledger::{Ledger, PreparedBlock};
 pub use receipt::{Receipt, ReceiptEntry, ReceiptProof, verify_fresh_receipt, verify_receipt};
-pub use state::{DataSet, GovernanceState, GrantRecord, JobRecord, StateKey};
+pub use state::{DataSet, GovernanceState, GrantRecord, JobRecord, StateKey, Supervisors};
 pub use tx::{
     AdminApproval, Approval, Commitment, GovAction, InputCommitment, Transaction, TxBody,
     did_update_message, governance_message,

@@ -34,6 +34,8 @@ pub enum StateKey {
     Validators,
     /// Governance parameters.
     Governance,
+    /// The supervisors' DIDs (absent: none).
+    Supervisors,
 }
 
 impl StateKey {
@@ -48,6 +50,7 @@ impl StateKey {
             Self::Org(n) => (b"org/", vec![n]),
             Self::Validators => (b"validators", vec![]),
             Self::Governance => (b"governance", vec![]),
+            Self::Supervisors => (b"supervisors", vec![]),
         };
         let mut out = prefix.to_vec();
         for (i, p) in parts.iter().enumerate() {
@@ -191,6 +194,22 @@ impl Encode for GovernanceState {
 impl Decode for GovernanceState {
     fn decode(r: &mut Reader<'_>) -> Result<Self> {
         Ok(Self { admin_threshold: r.u8()?, seq: r.u64()?, orgs: r.list(MAX_LIST)? })
+    }
+}
+
+/// The supervisors, stored under [`StateKey::Supervisors`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Supervisors(pub Vec<Did>);
+
+impl Encode for Supervisors {
+    fn encode(&self, w: &mut Writer) {
+        w.list(&self.0);
+    }
+}
+
+impl Decode for Supervisors {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Self(r.list(MAX_LIST)?))
     }
 }
 

@@ -148,6 +148,10 @@ pub enum GovAction {
     AddValidator(Validator),
     /// Remove a validator by name.
     RemoveValidator(String),
+    /// Name a supervisor (a `did:tessera` DID that may read everything, sign nothing).
+    AddSupervisor(Did),
+    /// Remove a supervisor.
+    RemoveSupervisor(Did),
 }
 
 impl Encode for GovAction {
@@ -169,6 +173,14 @@ impl Encode for GovAction {
                 w.u8(4);
                 w.str(n);
             }
+            Self::AddSupervisor(d) => {
+                w.u8(5);
+                d.encode(w);
+            }
+            Self::RemoveSupervisor(d) => {
+                w.u8(6);
+                d.encode(w);
+            }
         }
     }
 }
@@ -180,6 +192,8 @@ impl Decode for GovAction {
             2 => Ok(Self::RemoveOrg(r.string(MAX_ID_LEN)?)),
             3 => Ok(Self::AddValidator(Validator::decode(r)?)),
             4 => Ok(Self::RemoveValidator(r.string(MAX_ID_LEN)?)),
+            5 => Ok(Self::AddSupervisor(Did::decode(r)?)),
+            6 => Ok(Self::RemoveSupervisor(Did::decode(r)?)),
             _ => Err(Error::Malformed("governance action tag")),
         }
     }

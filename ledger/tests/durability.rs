@@ -15,6 +15,7 @@ fn genesis(validator: &KeyPair) -> Genesis {
         hash: LedgerHash::Sha256,
         orgs: vec![Org { name: "o".into(), admins: vec![validator.public_key()] }],
         admin_threshold: 1,
+        supervisors: vec![],
         validators: ValidatorSet::new(vec![Validator {
             name: "v".into(),
             key: validator.public_key(),

@@ -12,6 +12,7 @@ fn seals_on_size_or_interval() {
         hash: LedgerHash::Sha256,
         orgs: vec![Org { name: "o".into(), admins: vec![v.public_key()] }],
         admin_threshold: 1,
+        supervisors: vec![],
         validators: ValidatorSet::new(vec![Validator { name: "v".into(), key: v.public_key() }])
             .unwrap(),
     };

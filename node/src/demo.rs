@@ -252,14 +252,18 @@ fn run_in(
     let t = Instant::now();
     let result_file = root.join("result.json");
     std::fs::write(&result_file, &first_bytes).map_err(|e| Error::io(&result_file, e))?;
-    let (_, receipt) = ops::job_status(&NodeLedger::open(&homes[0])?, &spec.job_id)?;
+    let l0 = NodeLedger::open(&homes[0])?;
+    let (_, receipt) = ops::job_status(&l0, &spec.job_id)?;
+    let evidence = l0.job_evidence(&spec.job_id)?;
+    drop(l0);
     drop(server);
     let receipt_file = root.join("receipt.bin");
     std::fs::write(&receipt_file, tessera_ledger::Encode::to_bytes(&receipt))
         .map_err(|e| Error::io(&receipt_file, e))?;
     let genesis = verify::read_genesis(&ledger.path().join("genesis.json"))?;
     let receipt = verify::read_receipt(&receipt_file)?;
-    let verified = verify::verify(&genesis, &spec.job_id, &receipt, Some(&result_file))?;
+    let verified =
+        verify::verify(&genesis, &spec.job_id, &receipt, Some(&evidence), Some(&result_file))?;
     say(&format!(
         "6. verified offline against the validator set: receipt ({} bytes) at height {}, {} signatures, result hash {}… matches ({} ms)",
         tessera_ledger::Encode::to_bytes(&receipt).len(),
@@ -275,7 +279,8 @@ fn run_in(
     let tampered_file = root.join("result-tampered.json");
     std::fs::write(&tampered_file, &tampered).map_err(|e| Error::io(&tampered_file, e))?;
     let tampered_result_rejected =
-        verify::verify(&genesis, &spec.job_id, &receipt, Some(&tampered_file)).is_err();
+        verify::verify(&genesis, &spec.job_id, &receipt, Some(&evidence), Some(&tampered_file))
+            .is_err();
     say(&format!(
         "7. a tampered result file is {} by verify; cleartext check of the statistics: {}",
         if tampered_result_rejected { "rejected" } else { "ACCEPTED (bug)" },

@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use quinn::{Connection, Endpoint, VarInt};
+use tessera_ledger::audit::{Answer, Checked, JobEvidence, Query, verify_answer};
 use tessera_ledger::{
     Decode, Did, DidDocument, Encode, Genesis, Hash32, KeyPair, KeyRef, PublicKey, Receipt,
     ReceiptEntry, StateKey, Transaction, TxBody, verify_receipt,
@@ -305,6 +306,36 @@ impl RemoteLedger {
     }
 }
 
+impl RemoteLedger {
+    /// An audit answer (supervisors only), checked against the validator set and the query.
+    pub fn audit(&self, q: &Query) -> Result<(Answer, Vec<Checked>)> {
+        match self.request(&Request::Audit(Box::new(q.clone())))? {
+            Response::Answer(a) => {
+                let checked = check_answer(&self.genesis, q, &a)
+                    .map_err(|e| self.forged(&format!("an invalid audit answer ({e})")))?;
+                Ok((*a, checked))
+            }
+            other => Err(self.unexpected(&other)),
+        }
+    }
+
+    /// The grant evidence of a job (checked by [`crate::verify`]).
+    pub fn job_evidence(&self, job: &str) -> Result<JobEvidence> {
+        match self.request(&Request::JobEvidence(job.to_owned()))? {
+            Response::Evidence(e) => Ok(*e),
+            Response::Error { code: ErrorCode::NotFound, message } => {
+                Err(Error::Ledger(tessera_ledger::Error::NotFound { what: "job", id: message }))
+            }
+            other => Err(self.unexpected(&other)),
+        }
+    }
+}
+
+/// Checks an audit answer against `genesis` (its chain and validator set).
+fn check_answer(genesis: &Genesis, q: &Query, a: &Answer) -> Result<Vec<Checked>> {
+    Ok(verify_answer(q, a, &genesis.chain_id(), &genesis.validators)?)
+}
+
 /// One request on its own stream: write, finish, read the bounded answer.
 fn raw_request(
     rt: &tokio::runtime::Runtime,
@@ -335,6 +366,9 @@ fn unexpected(uri: &str, r: &Response) -> Error {
                 Error::Identity(format!("the ledger at {uri} refused: {message}"))
             }
             ErrorCode::Rejected => Error::Rejected(message.clone()),
+            ErrorCode::NotSupervisor => {
+                Error::NotAuthorised(format!("the ledger at {uri} refused: {message}"))
+            }
             _ => unavailable(uri, format!("{code:?}: {message}")),
         },
         _ => unavailable(uri, "unexpected answer"),
@@ -452,6 +486,28 @@ impl NodeLedger {
         match self {
             Self::Local(d) => d.height(),
             Self::Remote(r) => r.height(),
+        }
+    }
+
+    /// An audit answer, checked against the validator set and the query either way (a local
+    /// answer is checked too: the receipts are what a report rests on).
+    pub fn audit(&self, q: &Query) -> Result<(Answer, Vec<Checked>)> {
+        match self {
+            Self::Local(d) => {
+                let a = d.read(|l| Ok(l.audit(q)?))?;
+                let checked = check_answer(d.genesis(), q, &a)
+                    .map_err(|e| Error::Verification(format!("audit answer: {e}")))?;
+                Ok((a, checked))
+            }
+            Self::Remote(r) => r.audit(q),
+        }
+    }
+
+    /// The evidence that job `job`'s inputs were authorised.
+    pub fn job_evidence(&self, job: &str) -> Result<JobEvidence> {
+        match self {
+            Self::Local(d) => d.read(|l| Ok(l.job_evidence(job)?)),
+            Self::Remote(r) => r.job_evidence(job),
         }
     }
 }

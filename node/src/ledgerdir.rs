@@ -65,6 +65,12 @@ fn now_ms() -> u64 {
 impl LedgerDir {
     /// Creates a new ledger in `path` (which must not hold one yet).
     pub fn create(path: &Path, chain_name: &str) -> Result<Self> {
+        Self::create_with(path, chain_name, &[])
+    }
+
+    /// [`LedgerDir::create`] with `supervisors` named in the genesis (they may read everything
+    /// through the audit queries and sign nothing but their own DID documents).
+    pub fn create_with(path: &Path, chain_name: &str, supervisors: &[Did]) -> Result<Self> {
         fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
         let gpath = path.join("genesis.json");
         if gpath.exists() || path.join(DB_FILE).exists() {
@@ -78,6 +84,7 @@ impl LedgerDir {
             hash: LedgerHash::Sha256,
             orgs: vec![Org { name: "local".into(), admins: vec![admin.public_key()] }],
             admin_threshold: 1,
+            supervisors: supervisors.to_vec(),
             validators: ValidatorSet::new(vec![Validator {
                 name: "v0".into(),
                 key: validator.public_key(),
@@ -88,6 +95,7 @@ impl LedgerDir {
             hex::encode(*validator.secret_bytes()).as_bytes(),
         )?;
         write_secret(&path.join("admin.key"), hex::encode(*admin.secret_bytes()).as_bytes())?;
+        genesis.validate()?;
         let me = Self { path: path.to_path_buf(), genesis };
         {
             let _lock = me.lock()?;

@@ -10,7 +10,10 @@
 //! connection is refused and closed); a DID not on the ledger yet is a *newcomer*, which may only
 //! read its own DID and nonce entries and submit the `CreateDid` of that DID carrying this
 //! certificate's key. Members may read any state and submit transactions signed by their own DID.
-//! Every request before `Hello` is refused with `Unauthenticated`.
+//! Every request before `Hello` is refused with `Unauthenticated`. Audit queries are answered
+//! only to members that the ledger names as supervisors (genesis or governance), others get
+//! `NotSupervisor`; a supervisor's connection may read but submits nothing except its own DID
+//! document (the ledger itself refuses any other transaction a supervisor signs).
 //!
 //! **Robustness.** Requests are read with a size bound and a timeout, decoded by the bounded
 //! canonical decoder, and answered with typed error codes; the number of connections and of
@@ -28,7 +31,7 @@ use tokio::sync::Mutex;
 
 use crate::error::{Error, Result};
 use crate::ledgerdir::LedgerDir;
-use crate::ledgerwire::{ErrorCode, MAX_REQUEST, Request, Response};
+use crate::ledgerwire::{ErrorCode, MAX_REQUEST, MAX_RESPONSE, Request, Response};
 use crate::tls;
 use crate::transport::peer_cert_key;
 
@@ -200,7 +203,12 @@ async fn serve_connection(conn: Connection, dir: Arc<LedgerDir>) {
                 }
                 _ => {}
             }
-            let _ = send.write_all(&resp.to_wire()).await;
+            let mut bytes = resp.to_wire();
+            if bytes.len() > MAX_RESPONSE {
+                bytes = Response::error(ErrorCode::Internal, "answer too large; ask for fewer")
+                    .to_wire();
+            }
+            let _ = send.write_all(&bytes).await;
             let _ = send.finish();
         });
     }
@@ -210,6 +218,7 @@ async fn serve_connection(conn: Connection, dir: Arc<LedgerDir>) {
 fn code_of(e: &Error) -> ErrorCode {
     match e {
         Error::Rejected(_) => ErrorCode::Rejected,
+        Error::NotAuthorised(_) => ErrorCode::NotSupervisor,
         Error::LedgerBusy(_) => ErrorCode::Busy,
         Error::Ledger(
             tessera_ledger::Error::NotFound { .. } | tessera_ledger::Error::UnknownDid(_),
@@ -306,6 +315,35 @@ async fn handle(
             blocking(move || d.read(|l| Ok(l.tx_receipt(&id)?))).await.map(Response::Receipt)
         }
         (Request::TxReceipt(_), _) => {
+            Err(Response::error(ErrorCode::Forbidden, "publish your DID first"))
+        }
+        (Request::Audit(q), Auth::Member(did)) => {
+            let d = dir.clone();
+            blocking(move || {
+                d.read(|l| {
+                    let s: Option<tessera_ledger::Supervisors> = l.state(&StateKey::Supervisors)?;
+                    if !s.is_some_and(|s| s.0.contains(&did)) {
+                        return Err(Error::NotAuthorised(format!(
+                            "{did} is not a supervisor of this ledger"
+                        )));
+                    }
+                    Ok(l.audit(&q)?)
+                })
+            })
+            .await
+            .map(|a| Response::Answer(Box::new(a)))
+        }
+        (Request::Audit(_), _) => Err(Response::error(
+            ErrorCode::NotSupervisor,
+            "audit queries are for the ledger's supervisors",
+        )),
+        (Request::JobEvidence(job), Auth::Member(_)) => {
+            let d = dir.clone();
+            blocking(move || d.read(|l| Ok(l.job_evidence(&job)?)))
+                .await
+                .map(|e| Response::Evidence(Box::new(e)))
+        }
+        (Request::JobEvidence(_), _) => {
             Err(Response::error(ErrorCode::Forbidden, "publish your DID first"))
         }
         (Request::Submit(tx), a) => {

@@ -6,12 +6,15 @@
 //! Requests: `Hello` (which DID this connection speaks for; the server checks the TLS key),
 //! `Info` (the genesis), `Tip` (latest certified header), `State` (a state receipt: DID documents,
 //! nonces, data sets, grants, job records), `TxReceipt` and `Submit` (a signed transaction, sealed
-//! into a block; the answer is its receipt). Every answer that carries ledger data is a receipt or
+//! into a block; the answer is its receipt), `Audit` (an audit query, supervisors only; the answer
+//! carries receipts the client checks with [`tessera_ledger::audit::verify_answer`]) and
+//! `JobEvidence` (the receipts showing a job's grants, for `tessera verify`). Every answer that carries ledger data is a receipt or
 //! a certified header, so the client checks it against the validator set itself. Sizes are
 //! bounded on both sides ([`MAX_REQUEST`], [`MAX_RESPONSE`]); anything that does not decode is a
 //! typed [`ErrorCode::Malformed`] answer, never a panic.
 
-use tessera_ledger::codec::{MAX_TX_BYTES, Reader, Writer};
+use tessera_ledger::audit::{Answer, JobEvidence, Query};
+use tessera_ledger::codec::{MAX_ID_LEN, MAX_TX_BYTES, Reader, Writer};
 use tessera_ledger::{
     BlockHeader, CommitCertificate, Decode, Did, Encode, Hash32, Receipt, StateKey, Transaction,
 };
@@ -49,6 +52,10 @@ pub enum Request {
     TxReceipt(Hash32),
     /// Seal a signed transaction into a block.
     Submit(Box<Transaction>),
+    /// An audit query (supervisors only).
+    Audit(Box<Query>),
+    /// The evidence that a job's inputs were authorised (members).
+    JobEvidence(String),
 }
 
 /// Why the service refused or failed a request.
@@ -73,6 +80,8 @@ pub enum ErrorCode {
     Busy = 8,
     /// Anything else on the server.
     Internal = 9,
+    /// Audit queries are for the ledger's supervisors only.
+    NotSupervisor = 10,
 }
 
 impl ErrorCode {
@@ -87,6 +96,7 @@ impl ErrorCode {
             7 => Self::NoBlockYet,
             8 => Self::Busy,
             9 => Self::Internal,
+            10 => Self::NotSupervisor,
             _ => return None,
         })
     }
@@ -122,6 +132,10 @@ pub enum Response {
     },
     /// A receipt.
     Receipt(Receipt),
+    /// An audit answer.
+    Answer(Box<Answer>),
+    /// A job's grant evidence.
+    Evidence(Box<JobEvidence>),
 }
 
 impl Response {
@@ -168,6 +182,7 @@ fn encode_key(w: &mut Writer, k: &StateKey) {
         }
         StateKey::Validators => w.u8(7),
         StateKey::Governance => w.u8(8),
+        StateKey::Supervisors => w.u8(9),
     }
 }
 
@@ -181,6 +196,7 @@ fn decode_key(r: &mut Reader<'_>) -> tessera_ledger::Result<StateKey> {
         6 => StateKey::Org(r.string(MAX_KEY_PART)?),
         7 => StateKey::Validators,
         8 => StateKey::Governance,
+        9 => StateKey::Supervisors,
         _ => return Err(tessera_ledger::Error::Malformed("state key tag")),
     })
 }
@@ -220,6 +236,14 @@ impl Request {
                 w.u8(6);
                 tx.encode(&mut w);
             }
+            Self::Audit(q) => {
+                w.u8(7);
+                q.encode(&mut w);
+            }
+            Self::JobEvidence(job) => {
+                w.u8(8);
+                w.str(job);
+            }
         }
         w.into_bytes()
     }
@@ -238,6 +262,8 @@ impl Request {
             4 => Self::State(decode_key(&mut r).map_err(malformed)?),
             5 => Self::TxReceipt(r.array::<32>().map_err(malformed)?),
             6 => Self::Submit(Box::new(Transaction::decode(&mut r).map_err(malformed)?)),
+            7 => Self::Audit(Box::new(Query::decode(&mut r).map_err(malformed)?)),
+            8 => Self::JobEvidence(r.string(MAX_ID_LEN).map_err(malformed)?),
             t => return Err(Error::invalid("ledger service message", format!("request tag {t}"))),
         };
         r.finish().map_err(malformed)?;
@@ -273,6 +299,14 @@ impl Response {
                 w.u8(4);
                 rc.encode(&mut w);
             }
+            Self::Answer(a) => {
+                w.u8(5);
+                a.encode(&mut w);
+            }
+            Self::Evidence(e) => {
+                w.u8(6);
+                e.encode(&mut w);
+            }
         }
         w.into_bytes()
     }
@@ -299,6 +333,8 @@ impl Response {
                 certificate: r.option().map_err(malformed)?,
             },
             4 => Self::Receipt(Receipt::decode(&mut r).map_err(malformed)?),
+            5 => Self::Answer(Box::new(Answer::decode(&mut r).map_err(malformed)?)),
+            6 => Self::Evidence(Box::new(JobEvidence::decode(&mut r).map_err(malformed)?)),
             t => {
                 return Err(Error::invalid("ledger service message", format!("response tag {t}")));
             }
@@ -331,6 +367,17 @@ mod tests {
             Request::State(StateKey::Nonce("did:tessera:alice".into())),
             Request::TxReceipt([9; 32]),
             Request::Submit(Box::new(tx)),
+            Request::State(StateKey::Supervisors),
+            Request::Audit(Box::new(Query::ByDid {
+                did: Did::tessera("bob").unwrap(),
+                page: tessera_ledger::audit::Page { after: Some(vec![1; 12]), limit: 50 },
+            })),
+            Request::Audit(Box::new(Query::GrantHistory {
+                dataset: "d".into(),
+                grant: "g".into(),
+                page: tessera_ledger::audit::Page::first(10),
+            })),
+            Request::JobEvidence("job-1".into()),
         ]
     }
 
@@ -356,8 +403,17 @@ mod tests {
         assert!(
             matches!(back, Response::Error { code: ErrorCode::Forbidden, message } if message.len() == 1024)
         );
+        let a = Response::Answer(Box::new(Answer { items: vec![], next: Some(vec![7; 12]) }));
+        let bytes = a.to_wire();
+        assert_eq!(Response::from_wire(&bytes).unwrap(), a);
+        for cut in 0..bytes.len() {
+            assert!(Response::from_wire(&bytes[..cut]).is_err());
+        }
+        let nf = Response::error(ErrorCode::NotSupervisor, "no");
+        assert_eq!(Response::from_wire(&nf.to_wire()).unwrap(), nf);
         for b in 0..=255u8 {
             let _ = Response::from_wire(&[VERSION, 0, b, 0, 0, 0, 0]);
+            let _ = Response::from_wire(&[VERSION, 5, b, 0, 0, 0, 0, 1]);
             let _ = Request::from_wire(&[VERSION, b, 0, 0]);
         }
     }

@@ -14,7 +14,8 @@
 //! verifiers that enforce it), [`transport`] (QUIC links as a [`tessera_mpc::Channel`]), [`job`]
 //! (job specs, program hashes, authorisation, run and anchor), [`stats`] (the joint-statistics
 //! program), [`programs`] (PSI-then-aggregate, secure logistic regression on SPDZ, federated LR
-//! and SecureBoost; outputs to a subset of the parties), [`verify`] (offline verification),
+//! and SecureBoost; outputs to a subset of the parties), [`verify`] (offline verification, the job's grants included), [`audit`] (the supervisor's
+//! queries and usage reports),
 //! [`demo`].
 //!
 //! ```
@@ -59,6 +60,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod demo;
 mod error;
 pub mod home;

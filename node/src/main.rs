@@ -17,7 +17,7 @@ use tessera_node::{Error, Result, demo, ops, verify};
 const EXIT_CODES: &str = "Exit codes: 0 success; 2 usage; 3 file or spec invalid (a missing or \
 damaged ledger.redb included); 4 ledger \
 refused, failed or unreachable; 5 not authorised (grant missing, revoked, expired, used up or for another \
-program); 6 peer identity refused (TLS/DID mismatch); 7 peer unreachable or left, transport \
+program; not a supervisor, for `audit`); 6 peer identity refused (TLS/DID mismatch); 7 peer unreachable or left, transport \
 error; 8 secure computation failed (e.g. MAC check); 9 verification failed.";
 
 /// Tessera node: authorised secure computation between organisations, anchored on a ledger.
@@ -103,6 +103,9 @@ enum Cmd {
         #[arg(long)]
         ledger: Option<PathBuf>,
     },
+    /// Supervision: blocks, transactions, grants and usage reports, each checked against the
+    /// validator set (supervisors only).
+    Audit(tessera_node::audit::AuditArgs),
     /// Start a ledger and three nodes on loopback, run a joint-statistics job, verify it.
     Demo {
         /// Values per party.
@@ -133,6 +136,10 @@ enum LedgerCmd {
         /// Serve the ledger to other hosts on this UDP address (QUIC, mutual TLS) until stopped.
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
+        /// A supervisor DID (did:tessera) to name in a new ledger's genesis (repeatable): it may
+        /// run `tessera audit` and sign nothing but its own DID document.
+        #[arg(long = "supervisor")]
+        supervisors: Vec<String>,
     },
 }
 
@@ -234,7 +241,8 @@ enum JobCmd {
     Status {
         /// Job id.
         job: String,
-        /// Write the state receipt (binary) here.
+        /// Write the proof (state receipt and grant evidence, binary) here; `tessera verify
+        /// --receipt` checks it with nothing but the genesis.
         #[arg(long)]
         receipt: Option<PathBuf>,
     },
@@ -331,11 +339,22 @@ fn run(cli: &Cli) -> Result<()> {
                 ),
             );
         }
-        Cmd::Ledger(LedgerCmd::Start { dir, chain, listen }) => {
+        Cmd::Ledger(LedgerCmd::Start { dir, chain, listen, supervisors }) => {
             let l = if dir.join("genesis.json").exists() {
+                if !supervisors.is_empty() {
+                    return Err(Error::Usage(
+                        "--supervisor names supervisors in a new ledger's genesis; an existing \
+                         ledger adds them by governance"
+                            .into(),
+                    ));
+                }
                 LedgerDir::open(dir)?
             } else {
-                LedgerDir::create(dir, chain)?
+                let s = supervisors
+                    .iter()
+                    .map(|d| tessera_ledger::Did::parse(d).map_err(|e| Error::invalid("DID", e)))
+                    .collect::<Result<Vec<_>>>()?;
+                LedgerDir::create_with(dir, chain, &s)?
             };
             let h = l.height()?;
             let id = hex::encode(l.chain_id());
@@ -501,8 +520,13 @@ fn run(cli: &Cli) -> Result<()> {
             let l = ledger_of(cli, None)?;
             let (rec, rcpt) = ops::job_status(&l, job)?;
             if let Some(p) = receipt {
-                std::fs::write(p, tessera_ledger::Encode::to_bytes(&rcpt))
-                    .map_err(|e| Error::io(p, e))?;
+                // An anchored job's proof carries its grant evidence; an absent job's receipt
+                // (proving it absent) has none.
+                let bytes = match &rec {
+                    Some(_) => verify::proof_bytes(&rcpt, &l.job_evidence(job)?),
+                    None => tessera_ledger::Encode::to_bytes(&rcpt),
+                };
+                std::fs::write(p, bytes).map_err(|e| Error::io(p, e))?;
             }
             match rec {
                 None => {
@@ -530,29 +554,59 @@ fn run(cli: &Cli) -> Result<()> {
             }
         }
         Cmd::Verify { job, result, receipt, genesis, ledger } => {
-            let (g, rc) = match (genesis, receipt) {
-                (Some(g), Some(r)) => (verify::read_genesis(g)?, verify::read_receipt(r)?),
-                _ => {
-                    let l = ledger_of(cli, ledger.as_deref())?;
+            let proof = receipt.as_deref().map(verify::read_proof).transpose()?;
+            let (g, rc, ev) = match (genesis, proof) {
+                // A proof file with its grant evidence needs nothing but the genesis.
+                (Some(g), Some((rc, Some(ev)))) => (verify::read_genesis(g)?, rc, Some(ev)),
+                (_, proof) => {
+                    let offline = genesis.is_some() && proof.is_some();
+                    let l = match ledger_of(cli, ledger.as_deref()) {
+                        Ok(l) => l,
+                        Err(e) if offline => {
+                            return Err(Error::Verification(format!(
+                                "the receipt file carries no grant evidence and no ledger is at \
+                                 hand to fetch it ({e}); export a proof with `job status --receipt`"
+                            )));
+                        }
+                        Err(e) => return Err(e),
+                    };
                     let g = match genesis {
                         Some(g) => verify::read_genesis(g)?,
                         None => l.genesis().clone(),
                     };
-                    let rc = match receipt {
-                        Some(r) => verify::read_receipt(r)?,
-                        None => ops::job_status(&l, job)?.1,
+                    let (rc, ev) = match proof {
+                        Some((rc, Some(ev))) => (rc, Some(ev)),
+                        Some((rc, None)) => (rc, None),
+                        None => (ops::job_status(&l, job)?.1, None),
                     };
-                    (g, rc)
+                    let ev = match ev {
+                        Some(ev) => Some(ev),
+                        // A job that is not on the ledger has no evidence: verify says why.
+                        None => match l.job_evidence(job) {
+                            Ok(ev) => Some(ev),
+                            Err(Error::Ledger(tessera_ledger::Error::NotFound { .. })) => None,
+                            Err(e) => return Err(e),
+                        },
+                    };
+                    (g, rc, ev)
                 }
             };
-            let v = verify::verify(&g, job, &rc, result.as_deref())?;
+            let v = verify::verify(&g, job, &rc, ev.as_ref(), result.as_deref())?;
             out(
                 cli,
                 serde_json::to_value(&v).unwrap_or_default(),
                 &format!(
-                    "OK: job {job} anchored at block {} and signed by {}; receipt certified by the validator set{}",
+                    "OK: job {job} anchored at block {} and signed by {}; receipt certified by the validator set; inputs under {}{}",
                     v.anchored_at,
                     v.participants.join(", "),
+                    v.grants
+                        .iter()
+                        .map(|g| format!(
+                            "grant {} on {} (granted at block {})",
+                            g.grant, g.dataset, g.granted_at
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     if v.result_file_checked {
                         "; result file matches the committed hash"
                     } else {
@@ -560,6 +614,17 @@ fn run(cli: &Cli) -> Result<()> {
                     }
                 ),
             );
+        }
+        Cmd::Audit(a) => {
+            let home = home_dir(cli).ok();
+            let o = tessera_node::audit::run(a, home.as_deref())?;
+            if cli.json {
+                println!("{}", o.json);
+            } else if a.csv {
+                print!("{}", o.csv);
+            } else {
+                println!("{}", o.text);
+            }
         }
         Cmd::Demo { values, squares, keep, local_ledger } => {
             let squares = match squares.as_str() {

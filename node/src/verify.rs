@@ -6,13 +6,24 @@
 //! Merkle proof from the job record to the header's state root. The record's commitment then
 //! gives the program hash, participants and result hash; a result file is accepted only if its
 //! hash is the committed one.
+//!
+//! The job's inputs are checked too, from the grant evidence
+//! ([`tessera_ledger::audit::JobEvidence`]: the receipts of the commitment's transaction, of each
+//! grant's creation, of each grant's state after the job and of its revocation if any) with
+//! [`tessera_ledger::audit::verify_job_evidence`]: a commitment with no inputs is refused, and
+//! every input must name a grant that existed before the job, names the job's program, covers its
+//! participants, had not expired at the job's block time and was not revoked before it.
+//!
+//! A proof file (`job status --receipt`) holds `TSJOBPF1` ‖ the job's state receipt ‖ its grant
+//! evidence, so it verifies with nothing else; a bare receipt (as a job run leaves in its
+//! directory) needs the evidence from the ledger.
 
 use std::path::Path;
 
 use serde::Serialize;
-use tessera_ledger::{
-    Decode as _, Genesis, JobRecord, Receipt, ReceiptEntry, StateKey, verify_receipt,
-};
+use tessera_ledger::audit::{JobEvidence, verify_job_evidence};
+use tessera_ledger::codec::{Reader, Writer};
+use tessera_ledger::{Decode, Genesis, JobRecord, Receipt, ReceiptEntry, StateKey, verify_receipt};
 
 use crate::error::{Error, Result};
 use crate::job::result_hash;
@@ -34,13 +45,32 @@ pub struct Verified {
     pub result_hash: String,
     /// Whether a result file was checked (it matched, or verification failed).
     pub result_file_checked: bool,
+    /// The grants that authorised the inputs, as the evidence showed them.
+    pub grants: Vec<GrantChecked>,
 }
 
-/// Verifies `receipt` for `job_id` against `genesis`' validators and, if given, a result file.
+/// One grant a verified job used.
+#[derive(Clone, Debug, Serialize)]
+pub struct GrantChecked {
+    /// Data set.
+    pub dataset: String,
+    /// Grant.
+    pub grant: String,
+    /// Height of the block that created it (before the job).
+    pub granted_at: u64,
+    /// Its expiry, Unix ms (after the job's block time).
+    pub expires_at_ms: u64,
+    /// Height of its revocation (after the job), if revoked.
+    pub revoked_at: Option<u64>,
+}
+
+/// Verifies `receipt` for `job_id` against `genesis`' validators, the job's grants from
+/// `evidence` (required: `None` fails once the receipt is checked) and, if given, a result file.
 pub fn verify(
     genesis: &Genesis,
     job_id: &str,
     receipt: &Receipt,
+    evidence: Option<&JobEvidence>,
     result_file: Option<&Path>,
 ) -> Result<Verified> {
     // Bound to this genesis' chain: the same validators may certify other ledgers too.
@@ -61,6 +91,26 @@ pub fn verify(
     if c.signatures.len() != c.participants.len() {
         return Err(Error::Verification("not every participant signed".into()));
     }
+    if c.inputs.is_empty() {
+        return Err(Error::Verification(format!("job {job_id} names no input under a grant")));
+    }
+    let evidence = evidence.ok_or_else(|| {
+        Error::Verification(format!(
+            "no grant evidence for job {job_id}: export a proof with `job status --receipt` or \
+             verify against the ledger"
+        ))
+    })?;
+    let grants = verify_job_evidence(&rec, evidence, &genesis.chain_id(), &genesis.validators)
+        .map_err(|e| Error::Verification(format!("inputs: {e}")))?
+        .into_iter()
+        .map(|u| GrantChecked {
+            dataset: u.dataset,
+            grant: u.grant,
+            granted_at: u.granted_at.height,
+            expires_at_ms: u.expires_at_ms,
+            revoked_at: u.revoked_at.map(|p| p.height),
+        })
+        .collect();
     if let Some(path) = result_file {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         if result_hash(&bytes) != c.result_hash {
@@ -78,7 +128,35 @@ pub fn verify(
         program_hash: hex::encode(c.program_hash),
         result_hash: hex::encode(c.result_hash),
         result_file_checked: result_file.is_some(),
+        grants,
     })
+}
+
+const PROOF_MAGIC: &[u8; 8] = b"TSJOBPF1";
+
+/// The bytes of a proof file: magic, the job's state receipt, its grant evidence.
+pub fn proof_bytes(receipt: &Receipt, evidence: &JobEvidence) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.raw(PROOF_MAGIC);
+    tessera_ledger::Encode::encode(receipt, &mut w);
+    tessera_ledger::Encode::encode(evidence, &mut w);
+    w.into_bytes()
+}
+
+/// Reads a proof file, or a bare receipt (then without evidence).
+pub fn read_proof(path: &Path) -> Result<(Receipt, Option<JobEvidence>)> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bad = |e: tessera_ledger::Error| Error::Verification(format!("receipt file: {e}"));
+    match bytes.strip_prefix(PROOF_MAGIC.as_slice()) {
+        Some(rest) => {
+            let mut r = Reader::new(rest);
+            let receipt = Receipt::decode(&mut r).map_err(bad)?;
+            let evidence = JobEvidence::decode(&mut r).map_err(bad)?;
+            r.finish().map_err(bad)?;
+            Ok((receipt, Some(evidence)))
+        }
+        None => Ok((Receipt::from_bytes(&bytes).map_err(bad)?, None)),
+    }
 }
 
 /// Reads a receipt file (binary, as `job status --receipt` writes it).

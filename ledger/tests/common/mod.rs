@@ -41,6 +41,7 @@ pub fn genesis_with(hash: LedgerHash, validator: &KeyPair, admins: &[KeyPair]) -
             Org { name: "org-b".into(), admins: vec![admins[2].public_key()] },
         ],
         admin_threshold: 2,
+        supervisors: vec![],
         validators: ValidatorSet::new(vec![Validator {
             name: "v0".into(),
             key: validator.public_key(),
