@@ -221,11 +221,8 @@ impl Sender {
     }
 
     fn round<C: Channel + ?Sized>(&mut self, ch: &mut C) -> Result<()> {
-        let round = Round {
-            sid: &self.sid,
-            counter: self.rounds,
-            params: self.params.round(self.rounds),
-        };
+        let round =
+            Round { sid: &self.sid, counter: self.rounds, params: self.params.round(self.rounds) };
         self.buf.zeroize();
         self.buf = Vec::new();
         self.pos = 0;
@@ -349,24 +346,15 @@ impl Receiver {
     }
 
     fn round<C: Channel + ?Sized>(&mut self, ch: &mut C) -> Result<()> {
-        let round = Round {
-            sid: &self.sid,
-            counter: self.rounds,
-            params: self.params.round(self.rounds),
-        };
+        let round =
+            Round { sid: &self.sid, counter: self.rounds, params: self.params.round(self.rounds) };
         self.buf_t.zeroize();
         self.buf_b.zeroize();
         self.buf_t = Vec::new();
         self.buf_b = Vec::new();
         self.pos = 0;
-        let (fresh_t, fresh_b) = mpcot::receive(
-            ch,
-            self.peer,
-            &round,
-            &self.reserve_t,
-            &self.reserve_b,
-            &mut self.prg,
-        )?;
+        let (fresh_t, fresh_b) =
+            mpcot::receive(ch, self.peer, &round, &self.reserve_t, &self.reserve_b, &mut self.prg)?;
         let keep = self.params.main.reserve();
         self.reserve_t.zeroize();
         self.reserve_b.zeroize();

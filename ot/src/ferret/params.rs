@@ -91,8 +91,7 @@ impl FerretParams {
 
     /// 128-bit security, small batches: every round on [`LpnParams::FERRET_BOOTSTRAP`]
     /// (0.6 M usable COTs per round, about 5.2 bits each, about 20 MB of memory).
-    pub const SMALL: Self =
-        Self { bootstrap: None, main: LpnParams::FERRET_BOOTSTRAP, base_k: 8 };
+    pub const SMALL: Self = Self { bootstrap: None, main: LpnParams::FERRET_BOOTSTRAP, base_k: 8 };
 
     /// **INSECURE — for tests only.** Tiny instances (4,096 outputs per round, k = 512) that
     /// give no security at all; they exist so that tests exercise bootstrapping in milliseconds.
@@ -148,8 +147,7 @@ mod tests {
 
     #[test]
     fn paper_sets_are_valid_and_chain() {
-        for p in [FerretParams::STANDARD, FerretParams::SMALL, FerretParams::insecure_test_only()]
-        {
+        for p in [FerretParams::STANDARD, FerretParams::SMALL, FerretParams::insecure_test_only()] {
             p.validate().unwrap();
         }
         assert_eq!(LpnParams::FERRET_MAIN.tree_height(), 13);
@@ -162,11 +160,8 @@ mod tests {
         assert!(LpnParams { n: 1000, k: 10, t: 3 }.validate().is_err());
         assert!(LpnParams { n: 96, k: 10, t: 32 }.validate().is_err());
         assert!(LpnParams { n: 64, k: 0, t: 2 }.validate().is_err());
-        let starving = FerretParams {
-            bootstrap: None,
-            main: LpnParams { n: 256, k: 200, t: 2 },
-            base_k: 4,
-        };
+        let starving =
+            FerretParams { bootstrap: None, main: LpnParams { n: 256, k: 200, t: 2 }, base_k: 4 };
         assert!(starving.validate().is_err());
     }
 }

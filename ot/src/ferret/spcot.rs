@@ -93,7 +93,12 @@ impl TreeScratch {
 
 /// The sender's tree: fills `leaves` (length `2^h`) from `root` and writes the level sums,
 /// `sums[d - 1] = (K_d^0, K_d^1)` for `d = 1..=h`.
-pub(crate) fn expand(root: u128, leaves: &mut [u128], sums: &mut [(u128, u128)], s: &mut TreeScratch) {
+pub(crate) fn expand(
+    root: u128,
+    leaves: &mut [u128],
+    sums: &mut [(u128, u128)],
+    s: &mut TreeScratch,
+) {
     let h = sums.len();
     debug_assert_eq!(leaves.len(), 1 << h);
     // Level d lives in leaves[..2^d] until the next level overwrites it (expanding from a copy).
@@ -139,7 +144,10 @@ pub(crate) fn rebuild(
 
 /// Splits one tree's message into `(m0_d, m1_d)` pairs and `c`. `msg` has
 /// [`tree_msg_len`]`(h)` bytes.
-pub(crate) fn read_tree_msg(msg: &[u8], h: usize) -> (impl Iterator<Item = (u128, u128)> + '_, u128) {
+pub(crate) fn read_tree_msg(
+    msg: &[u8],
+    h: usize,
+) -> (impl Iterator<Item = (u128, u128)> + '_, u128) {
     let pairs = (0..h).map(move |d| (load(msg, 2 * d), load(msg, 2 * d + 1)));
     (pairs, load(msg, 2 * h))
 }
