@@ -293,3 +293,24 @@ fn invalid_parameters_are_refused_before_any_traffic() {
         assert_eq!(r.output.1, 0);
     }
 }
+
+#[test]
+fn packed_bits_match_the_correlation() {
+    let runs = run_in_memory(2, |ch: &mut dyn Channel| -> Result<_, Error> {
+        let mut prg = Prg::from_entropy();
+        if ch.party() == PartyId(0) {
+            let mut s = ferret::Sender::setup_with(ch, PartyId(1), &session(8), TEST, &mut prg)?;
+            Ok((s.random_cot(ch, 1500)?, Vec::new(), s.delta()))
+        } else {
+            let mut r =
+                ferret::Receiver::setup_with(ch, PartyId(0), &session(8), TEST, &mut prg)?;
+            let (packed, t) = r.random_cot_packed(ch, 1500)?;
+            assert_eq!(packed.len(), 188);
+            Ok((t, packed, 0))
+        }
+    });
+    let (q, _, delta) = runs[0].output.as_ref().unwrap();
+    let (t, packed, _) = runs[1].output.as_ref().unwrap();
+    let bits: Vec<bool> = (0..1500).map(|i| (packed[i / 8] >> (i % 8)) & 1 == 1).collect();
+    assert_correlated(*delta, q, &bits, t);
+}

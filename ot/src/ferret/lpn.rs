@@ -68,23 +68,35 @@ pub(crate) fn add_chunk(code: &mut CodeStream, secret: &[u128], out: &mut [u128]
 }
 
 /// [`add_chunk`] for the receiver, which also adds the secret's bits into its choice bits.
+/// `secret_bits` packs bit `r` at bit `r % 64` of word `r / 64` (74 KB for the largest k, so it
+/// stays in L2 while the `secret` reads miss); `out_bits` holds one 0/1 byte per output.
 pub(crate) fn add_chunk_with_bits(
     code: &mut CodeStream,
     secret: &[u128],
-    secret_bits: &[u8],
+    secret_bits: &[u64],
     out: &mut [u128],
     out_bits: &mut [u8],
 ) {
     let idx = code.next(out.len());
     for ((o, b), rows) in out.iter_mut().zip(out_bits.iter_mut()).zip(idx.as_chunks::<D>().0) {
-        let (mut acc, mut bit) = (*o, *b);
+        let (mut acc, mut bit) = (*o, u64::from(*b));
         for &r in rows {
-            acc ^= secret[r as usize];
-            bit ^= secret_bits[r as usize];
+            let r = r as usize;
+            acc ^= secret[r];
+            bit ^= secret_bits[r / 64] >> (r % 64);
         }
         *o = acc;
-        *b = bit;
+        *b = (bit & 1) as u8;
     }
+}
+
+/// Packs 0/1 bytes into 64-bit words for [`add_chunk_with_bits`].
+pub(crate) fn pack_words(bits: &[u8]) -> Vec<u64> {
+    let mut w = vec![0u64; bits.len().div_ceil(64)];
+    for (i, &b) in bits.iter().enumerate() {
+        w[i / 64] |= u64::from(b & 1) << (i % 64);
+    }
+    w
 }
 
 impl Drop for CodeStream {
@@ -123,7 +135,8 @@ mod tests {
         let bits: Vec<u8> = (0..k).map(|i| (i % 3 == 0) as u8).collect();
         let mut out = vec![5u128; 777];
         let mut out_bits = vec![1u8; 777];
-        add_chunk_with_bits(&mut CodeStream::new(3, k), &secret, &bits, &mut out, &mut out_bits);
+        let words = pack_words(&bits);
+        add_chunk_with_bits(&mut CodeStream::new(3, k), &secret, &words, &mut out, &mut out_bits);
         let mut code = CodeStream::new(3, k);
         let idx = code.next(777).to_vec();
         for j in 0..777 {

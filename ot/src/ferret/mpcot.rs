@@ -307,9 +307,11 @@ fn receive_unguarded<C: Channel + ?Sized>(
     let expected = round.digest(finish(hash) ^ pack_check(check_t));
 
     let mut code = round.code();
+    let mut secret_words = lpn::pack_words(secret_b);
     for (chunk, chunk_bits) in out.chunks_mut(CHUNK).zip(bits.chunks_mut(CHUNK)) {
-        lpn::add_chunk_with_bits(&mut code, secret_t, secret_b, chunk, chunk_bits);
+        lpn::add_chunk_with_bits(&mut code, secret_t, &secret_words, chunk, chunk_bits);
     }
+    secret_words.zeroize();
     let digest = recv_exact(ch, peer, 32)?;
     if bool::from(digest.ct_eq(&expected)) { Ok(()) } else { Err(Error::SpcotCheck) }
 }
