@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs tessera-ot's OT benchmark and the cryprot-ot 0.2.1 harness one after the other and prints
 # one table: OTs per second, bits sent per OT, and ours / cryprot-ot for each comparable variant.
+# Ferret rows: ferret-cot / ferret-rot are compared with cryprot-ot's silent random OT (same
+# run); ferret-setup is the one-time base-OT + SoftSpokenOT setup (count 1, "bits/OT" = total).
 #
 # Usage: benches/ot_compare.sh [log2 OTs per call, default 20]
 # Env: CARGO_TARGET_DIR (ours), CRYPROT_TARGET_DIR (the harness; default its own target/).
@@ -29,6 +31,7 @@ cat "$OURS" "$THEIRS" | awk '
     # Which cryprot variant each of ours is compared with.
     ref["base-128"] = "base-128"; ref["kos-random"] = "kos-random"
     ref["kos-correlated"] = "kos-correlated"
+    ref["ferret-cot"] = "silent-random"; ref["ferret-rot"] = "silent-random"
     for (k = 2; k <= 8; k *= 2) {
       ref["softspoken" k "-random"] = "silent-random"; ref["softspoken" k "-correlated"] = "kos-correlated"
     }
@@ -38,7 +41,7 @@ cat "$OURS" "$THEIRS" | awk '
       ratio = ""
       if (who[i] == "ours" && (var[i] in ref) && (ref[var[i]] in theirs))
         ratio = sprintf("%.2fx vs cryprot %s", ops[i] / theirs[ref[var[i]]], ref[var[i]])
-      t = var[i] == "base-128" ? sprintf("%.2f ms", sec[i] * 1e3) : sprintf("%.3f s", sec[i])
+      t = (var[i] == "base-128" || var[i] == "ferret-setup") ? sprintf("%.2f ms", sec[i] * 1e3) : sprintf("%.3f s", sec[i])
       printf "%-8s %-24s %-14s %10d %12s %12s %10.2f  %s\n", who[i], var[i], tr[i], cnt[i], t,
         rate(ops[i]), bits[i], ratio
     }
