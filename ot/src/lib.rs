@@ -20,6 +20,11 @@
 //!   Calls can be repeated after one setup (each continues the same PRG streams and runs its own
 //!   consistency check); the two parties must make matching calls in the same order. After any
 //!   failed call the object is locked: later calls return [`Error::Aborted`].
+//! - [`vole`]: malicious random and chosen-input VOLE over a prime field (the SPDZ field):
+//!   [`vole::Receiver`] (the Δ holder, keys `k_i`) and [`vole::Sender`] (`u_i`,
+//!   `m_i = k_i + u_i·Δ`), Wolverine's sVOLE extension (COPEe base VOLE, GGM single-point
+//!   VOLE with the malicious check, primal LPN, bootstrapping); `setup`, `random(ch, n)`,
+//!   `chosen`.
 //! - [`hash`]: the fixed-key-AES correlation-robust hashes of Guo–Katz–Wang–Yu.
 //!
 //! ```
@@ -68,6 +73,7 @@ mod ext;
 pub mod hash;
 pub mod kos;
 pub mod softspoken;
+pub mod vole;
 
 pub use block::Block;
 pub use error::{Error, Result};
