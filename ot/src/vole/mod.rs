@@ -492,4 +492,6 @@ impl<F: Field> std::fmt::Debug for Sender<F> {
 }
 
 #[cfg(test)]
+mod attack_tests;
+#[cfg(test)]
 mod tests;

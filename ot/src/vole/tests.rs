@@ -44,3 +44,21 @@ fn random_and_chosen_correlations_hold_across_extensions() {
         }
     }
 }
+
+/// The `Debug` strings of a freshly set-up pair.
+pub(super) fn pair_debug(delta: Fp127) -> Vec<String> {
+    let runs = run_in_memory(2, move |ch: &mut dyn Channel| -> Result<String> {
+        let mut prg = Prg::from_entropy();
+        let params = VoleParams::insecure_for_tests();
+        if ch.party() == PartyId(0) {
+            let mut s = Sender::<Fp127>::setup_with(ch, PartyId(1), &sid(), &mut prg, params)?;
+            s.random(ch, 10)?;
+            Ok(format!("{s:?}"))
+        } else {
+            let mut r = Receiver::setup_with(ch, PartyId(0), delta, &sid(), &mut prg, params)?;
+            r.random(ch, 10)?;
+            Ok(format!("{r:?}"))
+        }
+    });
+    runs.into_iter().map(|r| r.output.unwrap()).collect()
+}
