@@ -291,7 +291,7 @@ impl<F: Field> Receiver<F> {
             &mut self.prg,
             self.cheat,
         )?;
-        lpn::encode(lpn_key(&self.sid, self.counter), [x], [&mut v[..]]);
+        lpn::encode(lpn_key(&self.sid, self.counter), x, &mut v);
         wipe_vec(base);
         let served = v.split_off(next);
         self.reserve = v;
@@ -432,11 +432,9 @@ impl<F: Field> Sender<F> {
         for (p, b) in noise {
             u[p] = b;
         }
-        lpn::encode(
-            lpn_key(&self.sid, self.counter),
-            [&bu[..k], &bm[..k]],
-            [&mut u[..], &mut w[..]],
-        );
+        let mut pairs: Vec<[F; 2]> = bu[..k].iter().zip(&bm[..k]).map(|(a, b)| [*a, *b]).collect();
+        lpn::encode_pairs(lpn_key(&self.sid, self.counter), &pairs, &mut u, &mut w);
+        wipe(pairs.as_flattened_mut());
         wipe_vec(bu);
         wipe_vec(bm);
         let (served_u, served_m) = (u.split_off(next), w.split_off(next));
