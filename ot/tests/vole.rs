@@ -57,7 +57,7 @@ fn run(transport: Transport, params: VoleParams, calls: &[(usize, bool)]) -> u64
         all_u.extend_from_slice(x);
     }
     // Random u's are not degenerate (a broken LPN would repeat or zero them).
-    let mut sorted: Vec<u128> = all_u.iter().map(|x| tessera_mpc::Field::to_u128(x)).collect();
+    let mut sorted: Vec<u128> = all_u.iter().map(tessera_mpc::Field::to_u128).collect();
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(sorted.len(), all_u.len());

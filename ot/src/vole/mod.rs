@@ -254,11 +254,11 @@ impl<F: Field> Receiver<F> {
     fn take<C: Channel + ?Sized>(&mut self, ch: &mut C, n: usize) -> Result<Vec<F>> {
         let mut out = Vec::with_capacity(n);
         while out.len() < n {
-            if self.pos == self.buf.len() {
-                if let Err(e) = self.extend(ch) {
-                    wipe_vec(out);
-                    return Err(e);
-                }
+            if self.pos == self.buf.len()
+                && let Err(e) = self.extend(ch)
+            {
+                wipe_vec(out);
+                return Err(e);
             }
             let m = (n - out.len()).min(self.buf.len() - self.pos);
             let served = &mut self.buf[self.pos..self.pos + m];
@@ -397,12 +397,12 @@ impl<F: Field> Sender<F> {
     fn take<C: Channel + ?Sized>(&mut self, ch: &mut C, n: usize) -> Result<(Vec<F>, Vec<F>)> {
         let (mut u, mut m) = (Vec::with_capacity(n), Vec::with_capacity(n));
         while u.len() < n {
-            if self.pos == self.buf_u.len() {
-                if let Err(e) = self.extend(ch) {
-                    wipe_vec(u);
-                    wipe_vec(m);
-                    return Err(e);
-                }
+            if self.pos == self.buf_u.len()
+                && let Err(e) = self.extend(ch)
+            {
+                wipe_vec(u);
+                wipe_vec(m);
+                return Err(e);
             }
             let c = (n - u.len()).min(self.buf_u.len() - self.pos);
             let range = self.pos..self.pos + c;

@@ -96,6 +96,9 @@ fn nonzero<F: Field>(prg: &mut Prg) -> F {
     }
 }
 
+/// The non-Δ side's output: the noise `(position, β)` of each tree and the dense `w`.
+pub(crate) type SpOutput<F> = (Vec<(usize, F)>, Vec<F>);
+
 /// The non-Δ side: returns the noise (position, β) of each tree and the dense `w`.
 pub(crate) fn send<F: Field, C: Channel + ?Sized>(
     ch: &mut C,
@@ -105,7 +108,7 @@ pub(crate) fn send<F: Field, C: Channel + ?Sized>(
     base_m: &[F],
     ot: &mut softspoken::Receiver,
     prg: &mut Prg,
-) -> Result<(Vec<(usize, F)>, Vec<F>)> {
+) -> Result<SpOutput<F>> {
     let (t, h, n) = (lp.t, lp.log_leaves as usize, lp.n);
     let leaves = 1usize << h;
     let peer = cx.receiver;
