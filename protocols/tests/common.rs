@@ -3,7 +3,7 @@
 
 use tessera_mpc::{Channel, Fp127, PartyId, Seed};
 use tessera_protocols::spdz::insecure_dealer::InsecureDealer;
-use tessera_protocols::spdz::{Mascot, MascotConfig, Session};
+use tessera_protocols::spdz::{Mascot, MascotConfig, Session, VoleSpdz, VoleSpdzConfig};
 
 pub type F = Fp127;
 
@@ -20,6 +20,15 @@ pub fn mascot_session(
     batch: usize,
 ) -> tessera_protocols::Result<Session<'_, F, Mascot<F>>> {
     let prep = Mascot::setup(ch, MascotConfig { batch, ..MascotConfig::default() })?;
+    Ok(Session::new(ch, prep))
+}
+
+/// A VoleSpdz session with small batches.
+pub fn vole_session(
+    ch: &mut dyn Channel,
+    batch: usize,
+) -> tessera_protocols::Result<Session<'_, F, VoleSpdz<F>>> {
+    let prep = VoleSpdz::setup(ch, VoleSpdzConfig { batch, ..VoleSpdzConfig::default() })?;
     Ok(Session::new(ch, prep))
 }
 
