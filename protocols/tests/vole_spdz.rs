@@ -235,7 +235,7 @@ fn assert_honest<T: std::fmt::Debug>(
     for run in runs.iter().filter(|r| !cheaters.contains(&r.party)) {
         match &run.output {
             Err(e) if expected(e) => caught += 1,
-            Err(Error::Channel(_)) => {}
+            Err(Error::Channel(_) | Error::Ot(tessera_ot::Error::Channel(_))) => {}
             other => panic!("{what}: honest {} got {other:?}; all: {all:?}", run.party),
         }
     }
