@@ -15,6 +15,10 @@ pub enum Error {
     /// choice bits, so it tried to learn bits of the sender's global Δ. Abort the session.
     #[error("OT extension consistency check failed: the receiver sent inconsistent rows")]
     ConsistencyCheck,
+    /// Ferret's SPCOT consistency check failed at the COT receiver: the sender's GGM trees (or
+    /// its check digest) are inconsistent with every honest run, so it cheated. Abort the session.
+    #[error("Ferret SPCOT consistency check failed: the sender sent inconsistent GGM trees")]
+    SpcotCheck,
     /// The receiver's commitment to its share of the check's challenge seed did not open (a
     /// cheater, or a commitment replayed from another session, direction or call).
     #[error("the receiver's challenge commitment does not open")]

@@ -20,6 +20,11 @@
 //!   Calls can be repeated after one setup (each continues the same PRG streams and runs its own
 //!   consistency check); the two parties must make matching calls in the same order. After any
 //!   failed call the object is locked: later calls return [`Error::Aborted`].
+//! - [`ferret`]: Ferret silent correlated OT (primal LPN with regular noise, bootstrapped;
+//!   malicious): `ferret::Sender::setup(ch, peer, session, prg)` (or `setup_with(.., params, ..)`),
+//!   `Sender::delta()`, `Sender::random_cot(ch, n) -> Vec<u128>` (the `q_i`) with
+//!   `Receiver::random_cot(ch, n) -> (bits, t)`, `t_i = q_i ⊕ b_i·Δ`, at under half a bit of
+//!   communication per COT in steady state.
 //! - [`hash`]: the fixed-key-AES correlation-robust hashes of Guo–Katz–Wang–Yu.
 //!
 //! ```
@@ -65,6 +70,7 @@ pub mod base;
 mod block;
 mod error;
 mod ext;
+pub mod ferret;
 pub mod hash;
 pub mod kos;
 pub mod softspoken;
