@@ -38,6 +38,12 @@ pub enum Error {
         /// The received length in bytes.
         got: usize,
     },
+    /// A VOLE consistency check failed (module [`crate::vole`]): the base-VOLE check (the
+    /// non-Δ party's COPEe inputs were inconsistent) or the single-point check (a malformed GGM
+    /// tree, a wrong correction or check value, or a Δ holder that used two different Δs).
+    /// The named step says which. Abort the session.
+    #[error("VOLE consistency check failed ({0}): the peer cheated")]
+    VoleCheck(&'static str),
     /// An earlier call on this extension object failed (a failed check, a commitment that did
     /// not open, a malformed message or a broken channel), so it refuses every later call. A
     /// failed check may already have told a cheating receiver a bit of Δ; a retry would tell it

@@ -25,6 +25,11 @@
 //!   `Sender::delta()`, `Sender::random_cot(ch, n) -> Vec<u128>` (the `q_i`) with
 //!   `Receiver::random_cot(ch, n) -> (bits, t)`, `t_i = q_i ⊕ b_i·Δ`, at under half a bit of
 //!   communication per COT in steady state.
+//! - [`vole`]: malicious random and chosen-input VOLE over a prime field (the SPDZ field):
+//!   [`vole::Receiver`] (the Δ holder, keys `k_i`) and [`vole::Sender`] (`u_i`,
+//!   `m_i = k_i + u_i·Δ`), Wolverine's sVOLE extension (COPEe base VOLE, GGM single-point
+//!   VOLE with the malicious check, primal LPN, bootstrapping); `setup`, `random(ch, n)`,
+//!   `chosen`.
 //! - [`hash`]: the fixed-key-AES correlation-robust hashes of Guo–Katz–Wang–Yu.
 //!
 //! ```
@@ -74,6 +79,7 @@ pub mod ferret;
 pub mod hash;
 pub mod kos;
 pub mod softspoken;
+pub mod vole;
 
 pub use block::Block;
 pub use error::{Error, Result};
