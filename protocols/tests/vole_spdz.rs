@@ -6,25 +6,32 @@ mod common;
 
 use std::time::Duration;
 
-use common::{F, mine, vole_session};
+use common::{F, mine, vole_session, vole_session_on};
 use proptest::prelude::*;
 use tessera_mpc::channel::adversary::{self, Action, Rule, Tamper};
 use tessera_mpc::harness::{PartyRun, run_in_memory, run_on};
 use tessera_mpc::{Channel, ChannelConfig, Field, PartyId, Prg, Ring, Seed};
 use tessera_protocols::Error;
 use tessera_protocols::spdz::vole::{AUTH_CHECK_COINS, COMBINE_COINS, GILBOA_STEP, SACRIFICE_COINS};
-use tessera_protocols::spdz::{Fault, Preprocessing, Session, VoleSpdz, VoleSpdzConfig};
+use tessera_protocols::spdz::{
+    Fault, Preprocessing, Session, VoleBackend, VoleSpdz, VoleSpdzConfig,
+};
 
 fn config(batch: usize) -> VoleSpdzConfig {
-    VoleSpdzConfig { batch, ..VoleSpdzConfig::default() }
+    VoleSpdzConfig { batch, backend: VoleBackend::InsecureToyParams }
 }
 
 #[test]
 fn vole_spdz_triples_bits_and_masks_serve_an_online_session() {
-    for n in [2, 3] {
+    for (n, backend) in [
+        (2, VoleBackend::InsecureToyParams),
+        (3, VoleBackend::InsecureToyParams),
+        (2, VoleBackend::StandIn),
+        (3, VoleBackend::StandIn),
+    ] {
         let runs = run_in_memory(n, |ch| {
             let me = ch.party();
-            let mut s = vole_session(ch, 40)?;
+            let mut s = vole_session_on(ch, 40, backend)?;
             let v: Vec<F> = (0..50).map(|i| F::from_u64(i * 7 + 1)).collect();
             let last = PartyId((n - 1) as u16);
             let x = s.input(PartyId(0), mine(me, PartyId(0), &v), 50)?;
@@ -80,6 +87,21 @@ proptest! {
         for other in &runs[1..] {
             prop_assert_eq!(other, &runs[0]);
         }
+    }
+}
+
+#[test]
+fn the_silent_backend_with_128_bit_parameters_makes_correct_triples() {
+    let runs = run_in_memory(2, |ch| {
+        let mut prep =
+            VoleSpdz::<F>::setup(ch, VoleSpdzConfig { batch: 64, backend: VoleBackend::SilentSmall })?;
+        let (ta, tb, tc) = prep.triples(ch, 64)?.into_shares();
+        let mut s = Session::new(ch, prep);
+        Ok::<_, Error>((s.output(&ta)?, s.output(&tb)?, s.output(&tc)?))
+    });
+    let (a, b, c) = runs[0].output.as_ref().unwrap();
+    for i in 0..64 {
+        assert_eq!(a[i] * b[i], c[i]);
     }
 }
 

@@ -92,6 +92,17 @@ const WIDTH: usize = 2;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Backend {
+    /// Ferret random COT (`tessera_ot::ferret`, its standard 128-bit parameters: under half a
+    /// bit per COT, about 350 MB per COT instance while a round runs) and Wolverine VOLE
+    /// (`tessera_ot::vole`, its 128-bit parameters). The default.
+    Silent,
+    /// As [`Backend::Silent`] with Ferret's small-round 128-bit parameters (about 20 MB per
+    /// instance, about 5 bits per COT).
+    SilentSmall,
+    /// **INSECURE — tests only**: the silent sources on toy LPN sizes that give no security,
+    /// so tests run every code path in milliseconds.
+    #[doc(hidden)]
+    InsecureToyParams,
     /// Stand-ins on what MASCOT uses: SoftSpokenOT (k = 4) correlated OT on locally random
     /// choices for the COTs, MASCOT's COPEe for the VOLE. Same security; more traffic.
     StandIn,
@@ -108,7 +119,7 @@ pub struct VoleSpdzConfig {
 
 impl Default for VoleSpdzConfig {
     fn default() -> Self {
-        Self { backend: Backend::StandIn, batch: 2048 }
+        Self { backend: Backend::Silent, batch: 2048 }
     }
 }
 
@@ -145,7 +156,7 @@ fn schedule(me: PartyId, n: usize) -> Vec<(PartyId, Role)> {
     out
 }
 
-struct PeerLinks<F> {
+struct PeerLinks<F: Field> {
     owner: VoleOwner<F>,
     key: VoleKeyHolder<F>,
     cot_send: CotSender,
@@ -327,7 +338,7 @@ impl<F: Field> VoleSpdz<F> {
                     if tamper && Some(peer) == last_peer {
                         sent[0] += F::ONE;
                     }
-                    let m = self.links(peer)?.owner.chosen(ch, &sent, false)?;
+                    let m = self.links(peer)?.owner.chosen(ch, &sent)?;
                     slice::add_assign(&mut own_macs, &m);
                 }
                 Role::Receiver if owners.contains(&peer) => {
@@ -576,7 +587,7 @@ impl<F: Field> VoleSpdz<F> {
 }
 
 /// One half of a pair's links, as set up in schedule order.
-enum PeerLinkPart<F> {
+enum PeerLinkPart<F: Field> {
     Send(VoleOwner<F>, CotSender),
     Recv(VoleKeyHolder<F>, CotReceiver),
 }

@@ -4,6 +4,11 @@
 //! - chosen-input VOLE over the SPDZ field: the key holder fixes Δ = its MAC-key share α_j once;
 //!   for values x chosen by the owner it gets k_i and the owner m_i = k_i + x_i·Δ.
 //!
+//! [`super::Backend::Silent`] takes them from `tessera_ot::ferret` (Yang–Weng–Lan–Zhang–Wang,
+//! CCS 2020: random COT at under a bit per COT) and `tessera_ot::vole` (Wolverine, S&P 2021:
+//! random VOLE over F_p, chosen at one field element per value). Both are malicious, with the
+//! selective-failure leakage their papers allow, and lock after a failed check.
+//!
 //! [`super::Backend::StandIn`] builds them from what MASCOT already uses: random COTs are
 //! SoftSpokenOT correlated OTs on locally random choice bits (so the choice corrections are
 //! still sent, (128/k) bits per COT), and the VOLE is MASCOT's COPEe (§4.1 of the MASCOT paper,
@@ -21,11 +26,29 @@ const STAND_IN_SOFTSPOKEN_K: usize = 4;
 /// The Δ-holding end of a random-COT source.
 pub(crate) enum CotSender {
     SoftSpoken(Box<tessera_ot::softspoken::Sender>),
+    Ferret(Box<tessera_ot::ferret::Sender>),
 }
 
 /// The random-choice end of a random-COT source.
 pub(crate) enum CotReceiver {
     SoftSpoken { ot: Box<tessera_ot::softspoken::Receiver>, prg: Prg },
+    Ferret(Box<tessera_ot::ferret::Receiver>),
+}
+
+fn ferret_params(backend: super::Backend) -> tessera_ot::ferret::FerretParams {
+    use tessera_ot::ferret::FerretParams;
+    match backend {
+        super::Backend::SilentSmall => FerretParams::SMALL,
+        super::Backend::InsecureToyParams => FerretParams::insecure_test_only(),
+        _ => FerretParams::STANDARD,
+    }
+}
+
+fn vole_params(backend: super::Backend) -> tessera_ot::vole::VoleParams {
+    match backend {
+        super::Backend::InsecureToyParams => tessera_ot::vole::VoleParams::insecure_for_tests(),
+        _ => tessera_ot::vole::VoleParams::default(),
+    }
 }
 
 impl CotSender {
@@ -46,6 +69,13 @@ impl CotSender {
                     prg,
                 )?,
             ))),
+            silent => Ok(Self::Ferret(Box::new(tessera_ot::ferret::Sender::setup_with(
+                ch,
+                peer,
+                session,
+                ferret_params(silent),
+                prg,
+            )?))),
         }
     }
 
@@ -53,6 +83,7 @@ impl CotSender {
     pub(crate) fn random_cot(&mut self, ch: &mut dyn Channel, n: usize) -> Result<(Vec<u128>, u128)> {
         match self {
             Self::SoftSpoken(s) => Ok((s.correlated(ch, n)?, s.delta())),
+            Self::Ferret(s) => Ok((s.random_cot(ch, n)?, s.delta())),
         }
     }
 }
@@ -76,6 +107,13 @@ impl CotReceiver {
                 )?;
                 Ok(Self::SoftSpoken { ot: Box::new(ot), prg: Prg::from_seed(&prg.next_seed()) })
             }
+            silent => Ok(Self::Ferret(Box::new(tessera_ot::ferret::Receiver::setup_with(
+                ch,
+                peer,
+                session,
+                ferret_params(silent),
+                prg,
+            )?))),
         }
     }
 
@@ -91,18 +129,21 @@ impl CotReceiver {
                 let t = ot.correlated(ch, &bits)?;
                 Ok((bits, t))
             }
+            Self::Ferret(r) => Ok(r.random_cot(ch, n)?),
         }
     }
 }
 
 /// The value owner's end of a chosen-input VOLE to one peer.
-pub(crate) enum VoleOwner<F> {
+pub(crate) enum VoleOwner<F: Field> {
     Copee(CopeeSender<F>),
+    Wolverine(Box<tessera_ot::vole::Sender<F>>),
 }
 
 /// The key holder's end (Δ = this party's MAC-key share).
-pub(crate) enum VoleKeyHolder<F> {
+pub(crate) enum VoleKeyHolder<F: Field> {
     Copee(CopeeReceiver<F>),
+    Wolverine(Box<tessera_ot::vole::Receiver<F>>),
 }
 
 impl<F: Field> VoleOwner<F> {
@@ -115,16 +156,22 @@ impl<F: Field> VoleOwner<F> {
     ) -> Result<Self> {
         match backend {
             super::Backend::StandIn => Ok(Self::Copee(CopeeSender::setup(ch, peer, session, prg)?)),
+            silent => Ok(Self::Wolverine(Box::new(tessera_ot::vole::Sender::setup_with(
+                ch,
+                peer,
+                session,
+                prg,
+                vole_params(silent),
+            )?))),
         }
     }
 
     /// Authenticates `x` to the peer: returns m_i with m_i = k_i + x_i·Δ_peer.
     ///
-    /// `tamper` (tests of the authentication check only) makes the owner inconsistent: COPEe
-    /// rows with odd index use x + 1.
-    pub(crate) fn chosen(&mut self, ch: &mut dyn Channel, x: &[F], tamper: bool) -> Result<Vec<F>> {
+    pub(crate) fn chosen(&mut self, ch: &mut dyn Channel, x: &[F]) -> Result<Vec<F>> {
         match self {
-            Self::Copee(c) => c.extend(ch, x, tamper),
+            Self::Copee(c) => c.extend(ch, x, false),
+            Self::Wolverine(v) => Ok(v.chosen(ch, x)?),
         }
     }
 }
@@ -142,6 +189,14 @@ impl<F: Field> VoleKeyHolder<F> {
             super::Backend::StandIn => {
                 Ok(Self::Copee(CopeeReceiver::setup(ch, peer, delta, session, prg)?))
             }
+            silent => Ok(Self::Wolverine(Box::new(tessera_ot::vole::Receiver::setup_with(
+                ch,
+                peer,
+                delta,
+                session,
+                prg,
+                vole_params(silent),
+            )?))),
         }
     }
 
@@ -150,6 +205,7 @@ impl<F: Field> VoleKeyHolder<F> {
         match self {
             // COPEe gives additive shares s_A + s_B = Δ·x with m = s_A, so k = −s_B.
             Self::Copee(c) => Ok(c.extend(ch, n)?.into_iter().map(|s| -s).collect()),
+            Self::Wolverine(v) => Ok(v.chosen(ch, n)?),
         }
     }
 }
