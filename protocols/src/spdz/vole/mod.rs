@@ -96,8 +96,9 @@ pub enum Backend {
     /// bit per COT, about 350 MB per COT instance while a round runs) and Wolverine VOLE
     /// (`tessera_ot::vole`, its 128-bit parameters). The default.
     Silent,
-    /// As [`Backend::Silent`] with Ferret's small-round 128-bit parameters (about 20 MB per
-    /// instance, about 5 bits per COT).
+    /// As [`Backend::Silent`] with smaller rounds of the same 128-bit parameter tables: Ferret's
+    /// small set (about 20 MB per instance, about 5 bits per COT) and Wolverine's second VOLE
+    /// level repeated (166,400 VOLEs per extension) instead of its 10 M level.
     SilentSmall,
     /// **INSECURE — tests only**: the silent sources on toy LPN sizes that give no security,
     /// so tests run every code path in milliseconds.

@@ -44,11 +44,18 @@ fn ferret_params(backend: super::Backend) -> tessera_ot::ferret::FerretParams {
     }
 }
 
-fn vole_params(backend: super::Backend) -> tessera_ot::vole::VoleParams {
-    match backend {
-        super::Backend::InsecureToyParams => tessera_ot::vole::VoleParams::insecure_for_tests(),
-        _ => tessera_ot::vole::VoleParams::default(),
-    }
+fn vole_params(backend: super::Backend) -> Result<tessera_ot::vole::VoleParams> {
+    use tessera_ot::vole::VoleParams;
+    Ok(match backend {
+        super::Backend::InsecureToyParams => VoleParams::insecure_for_tests(),
+        // Wolverine's first two 128-bit levels, the second repeated (166,400 per extension):
+        // much less memory than its 10 M third level.
+        super::Backend::SilentSmall => {
+            let levels = VoleParams::wolverine().levels()[..2].to_vec();
+            VoleParams::new(levels)?
+        }
+        _ => VoleParams::default(),
+    })
 }
 
 impl CotSender {
@@ -161,7 +168,7 @@ impl<F: Field> VoleOwner<F> {
                 peer,
                 session,
                 prg,
-                vole_params(silent),
+                vole_params(silent)?,
             )?))),
         }
     }
@@ -195,7 +202,7 @@ impl<F: Field> VoleKeyHolder<F> {
                 delta,
                 session,
                 prg,
-                vole_params(silent),
+                vole_params(silent)?,
             )?))),
         }
     }
