@@ -29,11 +29,12 @@ pub enum Error {
     /// A peer sent this party's own commitment back in a coin toss or MAC check.
     #[error("a peer reflected this party's commitment in the {0} step")]
     Reflected(&'static str),
-    /// MASCOT's check on authenticated inputs (COPEe consistency) failed.
-    #[error("MASCOT authentication check failed: a party used inconsistent values in COPEe")]
+    /// The check on authenticated values (MASCOT Fig. 7, used by MASCOT and VoleSpdz) failed: a
+    /// value owner was inconsistent in COPEe or across its VOLEs.
+    #[error("authentication check failed: a party authenticated inconsistent values")]
     AuthenticationCheck,
-    /// MASCOT's sacrifice step found a triple with c ≠ a·b.
-    #[error("MASCOT sacrifice failed: a multiplication triple was incorrect")]
+    /// The sacrifice step (MASCOT, VoleSpdz) found a triple with c ≠ a·b.
+    #[error("sacrifice failed: a multiplication triple was incorrect")]
     Sacrifice,
     /// The TEE dealer refused a batch: the computing parties' requests disagreed or were
     /// malformed (some party is out of step or cheating), or a party's link to it failed.

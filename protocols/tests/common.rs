@@ -3,7 +3,9 @@
 
 use tessera_mpc::{Channel, Fp127, PartyId, Seed};
 use tessera_protocols::spdz::insecure_dealer::InsecureDealer;
-use tessera_protocols::spdz::{Mascot, MascotConfig, Session};
+use tessera_protocols::spdz::{
+    Mascot, MascotConfig, Session, VoleBackend, VoleSpdz, VoleSpdzConfig,
+};
 
 pub type F = Fp127;
 
@@ -20,6 +22,25 @@ pub fn mascot_session(
     batch: usize,
 ) -> tessera_protocols::Result<Session<'_, F, Mascot<F>>> {
     let prep = Mascot::setup(ch, MascotConfig { batch, ..MascotConfig::default() })?;
+    Ok(Session::new(ch, prep))
+}
+
+/// A VoleSpdz session with small batches on the silent sources with toy LPN sizes (every code
+/// path of the real ones, fast; insecure, tests only).
+pub fn vole_session(
+    ch: &mut dyn Channel,
+    batch: usize,
+) -> tessera_protocols::Result<Session<'_, F, VoleSpdz<F>>> {
+    vole_session_on(ch, batch, VoleBackend::InsecureToyParams)
+}
+
+/// A VoleSpdz session with small batches on `backend`.
+pub fn vole_session_on(
+    ch: &mut dyn Channel,
+    batch: usize,
+    backend: VoleBackend,
+) -> tessera_protocols::Result<Session<'_, F, VoleSpdz<F>>> {
+    let prep = VoleSpdz::setup(ch, VoleSpdzConfig { batch, backend })?;
     Ok(Session::new(ch, prep))
 }
 

@@ -22,6 +22,14 @@ pub enum Fault {
     /// batch, matched to the sacrifice coefficient that a zero sacrifice coin would give (what a
     /// cheater that fixed the coin by reflection would use): c = a·(b + e), ĉ = a·(b̂ + s·e).
     MascotMatchedCorrections,
+    /// VoleSpdz: add 1 to this party's share of `c` before it is authenticated.
+    VoleSpdzTripleOffset,
+    /// VoleSpdz: as value owner, authenticate x + 1 instead of x (the first value of each batch)
+    /// towards the highest-numbered peer, keeping x as its own share.
+    VoleSpdzInconsistentAuth,
+    /// VoleSpdz: as Gilboa sender, add (e, s·e) to the corrections of (b, b̂) for the first limb
+    /// of each batch, s the sacrifice coefficient of a zero coin (as `MascotMatchedCorrections`).
+    VoleSpdzMatchedCorrections,
 }
 
 /// Where a session or a preprocessing source keeps its injected fault; always empty unless the

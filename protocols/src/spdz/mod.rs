@@ -2,7 +2,8 @@
 //!
 //! - [`Shared`]: authenticated shares of a vector;
 //! - [`Session`]: the online phase (input, linear ops, multiplication, checked output);
-//! - [`Preprocessing`]: what the online phase consumes, made by [`Mascot`] (OT-based, secure) or
+//! - [`Preprocessing`]: what the online phase consumes, made by [`Mascot`] (OT-based, secure),
+//!   by [`VoleSpdz`] (VOLE-authenticated, Gilboa on random COT: secure, less traffic) or
 //!   by [`tee_dealer`] (an attested enclave deals it: much faster, trusts the enclave) or by
 //!   [`insecure_dealer`] (tests and online-only benchmarks).
 
@@ -14,6 +15,7 @@ mod online;
 mod prep;
 mod shares;
 pub mod tee_dealer;
+pub mod vole;
 
 #[doc(hidden)]
 pub use fault::Fault;
@@ -22,3 +24,4 @@ pub use online::Session;
 pub use prep::{InputMasks, Preprocessing, Triples, insecure_dealer};
 pub use shares::Shared;
 pub use tee_dealer::{ComputingChannel, DealerStats, TeeDealer, TeeDealerPrep};
+pub use vole::{Backend as VoleBackend, VoleSpdz, VoleSpdzConfig, VoleSpdzStats};
