@@ -302,8 +302,7 @@ fn packed_bits_match_the_correlation() {
             let mut s = ferret::Sender::setup_with(ch, PartyId(1), &session(8), TEST, &mut prg)?;
             Ok((s.random_cot(ch, 1500)?, Vec::new(), s.delta()))
         } else {
-            let mut r =
-                ferret::Receiver::setup_with(ch, PartyId(0), &session(8), TEST, &mut prg)?;
+            let mut r = ferret::Receiver::setup_with(ch, PartyId(0), &session(8), TEST, &mut prg)?;
             let (packed, t) = r.random_cot_packed(ch, 1500)?;
             assert_eq!(packed.len(), 188);
             Ok((t, packed, 0))

@@ -65,7 +65,8 @@ fn report(name: &str, count: usize, runs: Vec<Run>) -> Result<Figures, String> {
     let mut kbit_sum = 0.0;
     let parties = runs.len();
     for (i, r) in runs.into_iter().enumerate() {
-        let (setup, setup_stats, elapsed, stats) = r.map_err(|e| format!("{name}: party {i}: {e}"))?;
+        let (setup, setup_stats, elapsed, stats) =
+            r.map_err(|e| format!("{name}: party {i}: {e}"))?;
         let kbit = stats.bytes_sent as f64 * 8.0 / 1000.0 / count as f64;
         println!(
             "{name}: party {i}: setup {setup:.2?} sending {:.1} kbit; triples {elapsed:.2?}, {kbit:.2} kbit sent per triple, {} rounds",
@@ -95,7 +96,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(other) => return Err(format!("unknown backend {other}").into()),
     };
     let transport = Transport::TcpLoopback;
-    println!("{count} triples, {n} parties over {transport}, batch {BATCH}, VoleSpdz on {backend:?}");
+    println!(
+        "{count} triples, {n} parties over {transport}, batch {BATCH}, VoleSpdz on {backend:?}"
+    );
 
     reset_peak();
     let mascot: Vec<Run> = run_parties(n, transport, ChannelConfig::default(), |ch| {

@@ -12,7 +12,9 @@ use tessera_mpc::channel::adversary::{self, Action, Rule, Tamper};
 use tessera_mpc::harness::{PartyRun, run_in_memory, run_on};
 use tessera_mpc::{Channel, ChannelConfig, Field, PartyId, Prg, Ring, Seed};
 use tessera_protocols::Error;
-use tessera_protocols::spdz::vole::{AUTH_CHECK_COINS, COMBINE_COINS, GILBOA_STEP, SACRIFICE_COINS};
+use tessera_protocols::spdz::vole::{
+    AUTH_CHECK_COINS, COMBINE_COINS, GILBOA_STEP, SACRIFICE_COINS,
+};
 use tessera_protocols::spdz::{
     Fault, Preprocessing, Session, VoleBackend, VoleSpdz, VoleSpdzConfig,
 };
@@ -93,8 +95,10 @@ proptest! {
 #[test]
 fn the_silent_backend_with_128_bit_parameters_makes_correct_triples() {
     let runs = run_in_memory(2, |ch| {
-        let mut prep =
-            VoleSpdz::<F>::setup(ch, VoleSpdzConfig { batch: 64, backend: VoleBackend::SilentSmall })?;
+        let mut prep = VoleSpdz::<F>::setup(
+            ch,
+            VoleSpdzConfig { batch: 64, backend: VoleBackend::SilentSmall },
+        )?;
         let (ta, tb, tc) = prep.triples(ch, 64)?.into_shares();
         let mut s = Session::new(ch, prep);
         Ok::<_, Error>((s.output(&ta)?, s.output(&tb)?, s.output(&tc)?))
@@ -266,7 +270,10 @@ fn assert_honest<T: std::fmt::Debug>(
 
 /// Setup and one batch of eight triples; a failed batch locks the object, which must then
 /// refuse everything without touching the network.
-fn vole_batch(ch: &mut dyn Channel, fault: Option<(PartyId, Fault)>) -> tessera_protocols::Result<()> {
+fn vole_batch(
+    ch: &mut dyn Channel,
+    fault: Option<(PartyId, Fault)>,
+) -> tessera_protocols::Result<()> {
     let me = ch.party();
     let mut prep = VoleSpdz::<F>::setup(ch, config(8))?;
     if let Some((cheater, f)) = fault
@@ -294,9 +301,12 @@ fn reflected_coins_are_refused_at_every_check() {
                 vec![Rule::on(step, Action::ReflectCoherently).occurrence(0)]
             });
             let runs = run_attacked(n, rules, |ch| vole_batch(ch, None));
-            assert_honest(&runs, &cheaters, &format!("{step} n={n} {cheaters:?}"), |e| {
-                matches!(e, Error::Reflected(s) if *s == step)
-            });
+            assert_honest(
+                &runs,
+                &cheaters,
+                &format!("{step} n={n} {cheaters:?}"),
+                |e| matches!(e, Error::Reflected(s) if *s == step),
+            );
         }
     }
 }

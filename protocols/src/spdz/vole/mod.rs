@@ -423,8 +423,7 @@ impl<F: Field> VoleSpdz<F> {
             // A single party has no peer: its factor's limbs are local random bits.
             None => (0..m * LIMBS).map(|_| F::from_u128(u128::from(self.prg.next_u64()))).collect(),
         };
-        let offset =
-            if self.faulty(super::Fault::VoleSpdzTripleOffset) { F::ONE } else { F::ZERO };
+        let offset = if self.faulty(super::Fault::VoleSpdzTripleOffset) { F::ONE } else { F::ZERO };
         // Combine (step 3): a = Σ_k r_k·X_k with coefficients tossed after the Gilboa messages.
         let seed = toss(&mut self.coins, ch, COMBINE_COINS)?;
         let r = F::random_vec(&mut Prg::from_seed(&seed), m * LIMBS);

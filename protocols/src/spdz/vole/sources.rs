@@ -67,15 +67,15 @@ impl CotSender {
         prg: &mut Prg,
     ) -> Result<Self> {
         match backend {
-            super::Backend::StandIn => Ok(Self::SoftSpoken(Box::new(
-                tessera_ot::softspoken::Sender::setup(
+            super::Backend::StandIn => {
+                Ok(Self::SoftSpoken(Box::new(tessera_ot::softspoken::Sender::setup(
                     ch,
                     peer,
                     STAND_IN_SOFTSPOKEN_K,
                     session,
                     prg,
-                )?,
-            ))),
+                )?)))
+            }
             silent => Ok(Self::Ferret(Box::new(tessera_ot::ferret::Sender::setup_with(
                 ch,
                 peer,
@@ -87,7 +87,11 @@ impl CotSender {
     }
 
     /// `n` random COTs: the strings q_i and Δ.
-    pub(crate) fn random_cot(&mut self, ch: &mut dyn Channel, n: usize) -> Result<(Vec<u128>, u128)> {
+    pub(crate) fn random_cot(
+        &mut self,
+        ch: &mut dyn Channel,
+        n: usize,
+    ) -> Result<(Vec<u128>, u128)> {
         match self {
             Self::SoftSpoken(s) => Ok((s.correlated(ch, n)?, s.delta())),
             Self::Ferret(s) => Ok((s.random_cot(ch, n)?, s.delta())),
