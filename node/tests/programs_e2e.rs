@@ -123,6 +123,25 @@ fn joint_stats_to_one_recipient_leaves_the_others_without_the_result() {
 }
 
 #[test]
+fn joint_stats_on_vole_preprocessing_matches_the_sum() {
+    let files: Vec<String> =
+        (0..3).map(|i| (0..10).map(|k| format!("{}\n", 500 + k * 13 + i * 7)).collect()).collect();
+    let sum: u64 = (0..3).flat_map(|i| (0..10).map(move |k| 500 + k * 13 + i * 7)).sum();
+    let net = Net::new(
+        &["alice", "bob", "carol"],
+        &files,
+        "name = \"joint-stats\"\npreprocessing = \"vole\"",
+        &["alice", "bob", "carol"],
+        &[],
+    );
+    let outs = net.run();
+    for out in &outs {
+        assert_eq!(out["result"]["sum"].as_u64(), Some(sum), "{out}");
+    }
+    ok(verify(&net, 2, &net.job_dir(0).join("result.json")));
+}
+
+#[test]
 fn psi_aggregate_sums_products_over_the_intersection() {
     // alice: u0..u39 with value i; bob: u20..u59 with value 3; carol: even ids, value 2.
     let alice: String = (0..40).map(|i| format!("u{i},{i},{}\n", 30 + i)).collect();

@@ -14,8 +14,15 @@ fn session(b: u8) -> SessionId {
     SessionId::from_bytes([b; 32])
 }
 
+/// The sender's (Δ, all q).
+type SenderOut = (u128, Vec<u128>);
+/// The receiver's (all b, all t).
+type ReceiverOut = (Vec<bool>, Vec<u128>);
+/// A frame rewrite used by an attack.
+type Rewrite = fn(&[u8]) -> Vec<u8>;
+
 /// Runs `calls` matching `random_cot` calls; returns (Δ, all q) and (all b, all t).
-fn run(calls: &[usize], params: FerretParams) -> ((u128, Vec<u128>), (Vec<bool>, Vec<u128>)) {
+fn run(calls: &[usize], params: FerretParams) -> (SenderOut, ReceiverOut) {
     let runs = run_in_memory(2, |ch: &mut dyn Channel| -> Result<_, Error> {
         let mut prg = Prg::from_entropy();
         if ch.party() == PartyId(0) {
@@ -217,7 +224,7 @@ fn truncated_and_oversized_sender_frames_are_refused() {
 fn malformed_receiver_check_frames_lock_the_sender() {
     let cut = |m: &[u8]| m[..16].to_vec();
     let long = |m: &[u8]| [m, m].concat();
-    let attacks: [fn(&[u8]) -> Vec<u8>; 2] = [cut, long];
+    let attacks: [Rewrite; 2] = [cut, long];
     for f in attacks {
         let (s, _) = attacked(Vec::new, move || rewrite(CHECK_STEP, 0, f), 2, 1, 10);
         assert!(matches!(s[0], Err(Error::BadMessage { .. })), "{:?}", s[0]);

@@ -68,6 +68,7 @@ fn build() -> Fixture {
             key: validator.public_key(),
         }])
         .expect("validators"),
+        supervisors: Vec::new(),
     };
     let ledger = Ledger::create(dir.join("l.redb"), &genesis).expect("ledger");
     let chain = ledger.chain_id();

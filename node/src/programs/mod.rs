@@ -58,8 +58,9 @@ Programs, parameters (defaults) and each party's data file:
                          other recipient): rows, train_accuracy, train_auc, model_hashes; each
                          party keeps its own model part in <home>/jobs/<job>/model.json.
 
-The SPDZ programs (joint-stats, psi-aggregate, secure-lr) also take preprocessing ("mascot";
-"mascot"): the protocol that makes their triples, masks and bits; part of the program hash.
+The SPDZ programs (joint-stats, psi-aggregate, secure-lr) also take preprocessing ("mascot" |
+"vole"; "mascot"): the protocol that makes their triples, masks and bits; part of the program
+hash. "vole" (VOLE SPDZ on Ferret COT and Wolverine VOLE) sends less, same security.
 
 With outputs naming a subset, results are opened only to those parties (SPDZ output_to) and the
 result file carries a random salt, so the anchored hash hides it from the others."#;

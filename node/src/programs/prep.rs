@@ -7,7 +7,10 @@
 
 use serde::{Deserialize, Serialize};
 use tessera_mpc::{Channel, Fp127, PartyId, SessionId};
-use tessera_protocols::spdz::{InputMasks, Mascot, MascotConfig, Preprocessing, Shared, Triples};
+use tessera_protocols::spdz::{
+    InputMasks, Mascot, MascotConfig, Preprocessing, Shared, Triples, VoleBackend, VoleSpdz,
+    VoleSpdzConfig,
+};
 
 use crate::error::Result;
 
@@ -18,6 +21,9 @@ pub enum PrepKind {
     /// MASCOT (Keller–Orsini–Scholl 2016) on SoftSpokenOT.
     #[default]
     Mascot,
+    /// VoleSpdz: MACs from Wolverine VOLE, Gilboa multiplication on Ferret random COTs (the
+    /// small-round parameter sets of both, which fit a node's memory; 128-bit security).
+    Vole,
 }
 
 /// How large the preprocessing batches are.
@@ -46,6 +52,8 @@ impl PrepOptions {
 pub enum AnyPrep {
     /// MASCOT.
     Mascot(Box<Mascot<Fp127>>),
+    /// VoleSpdz.
+    Vole(Box<VoleSpdz<Fp127>>),
 }
 
 /// Runs the setup of `kind` with every other party (all must pass the same kind and options).
@@ -55,6 +63,10 @@ pub fn setup(ch: &mut dyn Channel, kind: PrepKind, opts: PrepOptions) -> Result<
             let config = MascotConfig { batch: opts.batch, ..MascotConfig::default() };
             AnyPrep::Mascot(Box::new(Mascot::setup(ch, config)?))
         }
+        PrepKind::Vole => {
+            let config = VoleSpdzConfig { batch: opts.batch, backend: VoleBackend::SilentSmall };
+            AnyPrep::Vole(Box::new(VoleSpdz::setup(ch, config)?))
+        }
     })
 }
 
@@ -62,6 +74,7 @@ pub fn setup(ch: &mut dyn Channel, kind: PrepKind, opts: PrepOptions) -> Result<
 pub fn setup_phase(kind: PrepKind) -> &'static str {
     match kind {
         PrepKind::Mascot => "MASCOT setup",
+        PrepKind::Vole => "VOLE SPDZ setup (Ferret COT, Wolverine VOLE)",
     }
 }
 
@@ -69,6 +82,7 @@ macro_rules! each {
     ($self:expr, $p:ident => $e:expr) => {
         match $self {
             AnyPrep::Mascot($p) => $e,
+            AnyPrep::Vole($p) => $e,
         }
     };
 }

@@ -135,7 +135,7 @@ pub(crate) fn rebuild(
         path = 2 * path + bit;
         // The side sum includes the sibling's garbage value; swap it for the true sibling.
         let side = if bit == 1 { even } else { odd };
-        leaves[sib] = recovered[d - 1] ^ side ^ leaves[sib];
+        leaves[sib] ^= recovered[d - 1] ^ side;
         leaves[path] = 0;
     }
     let total = leaves.iter().fold(0u128, |a, v| a ^ v);

@@ -31,7 +31,7 @@ pub(crate) enum CotSender {
 
 /// The random-choice end of a random-COT source.
 pub(crate) enum CotReceiver {
-    SoftSpoken { ot: Box<tessera_ot::softspoken::Receiver>, prg: Prg },
+    SoftSpoken { ot: Box<tessera_ot::softspoken::Receiver>, prg: Box<Prg> },
     Ferret(Box<tessera_ot::ferret::Receiver>),
 }
 
@@ -116,7 +116,10 @@ impl CotReceiver {
                     session,
                     prg,
                 )?;
-                Ok(Self::SoftSpoken { ot: Box::new(ot), prg: Prg::from_seed(&prg.next_seed()) })
+                Ok(Self::SoftSpoken {
+                    ot: Box::new(ot),
+                    prg: Box::new(Prg::from_seed(&prg.next_seed())),
+                })
             }
             silent => Ok(Self::Ferret(Box::new(tessera_ot::ferret::Receiver::setup_with(
                 ch,
