@@ -12,7 +12,7 @@ use common::{F, dealer_session, mine};
 use tessera_accelerator::Accelerator;
 use tessera_mpc::channel::adversary::{self, Action, Rule, Tamper};
 use tessera_mpc::harness::{PartyRun, run_in_memory, run_on};
-use tessera_mpc::{Channel, ChannelConfig, Field, PartyId, Prg, Ring, Seed};
+use tessera_mpc::{Channel, ChannelConfig, PartyId, Prg, Ring, Seed};
 use tessera_protocols::Error;
 use tessera_protocols::fixed::{self, FixedPoint};
 use tessera_protocols::spdz::matrix::{MatrixShape, MatrixTripleGen};
@@ -156,7 +156,7 @@ fn fixed_point_matmul_truncates_once_per_entry() {
         let ys = s.input(PartyId(1), mine(me, PartyId(1), &ye), k * n)?;
         let z = fixed::matmul(&mut s, fx, &xs, &ys, (m, k, n))?;
         let out = s.output(&z)?;
-        out.iter().map(|v| fx.decode::<F>(*v)).collect::<Result<Vec<f64>, _>>()
+        Ok(fx.decode_all::<F>(&out))
     });
     for run in runs {
         let got = run.output.unwrap();
@@ -184,8 +184,11 @@ fn generate_with_fault(
     if let (Some(f), true) = (fault, ch.party() == cheater) {
         generator.inject_fault(f);
     }
-    let mut prep =
-        tessera_protocols::spdz::insecure_dealer::InsecureDealer::<F>::new(&Seed([3; 16]), ch.party(), ch.num_parties());
+    let mut prep = tessera_protocols::spdz::insecure_dealer::InsecureDealer::<F>::new(
+        &Seed([3; 16]),
+        ch.party(),
+        ch.num_parties(),
+    );
     let first = generator.generate(ch, &mut prep, MatrixShape::new(4, 5, 3)).map(|_| ());
     let second = generator.generate(ch, &mut prep, MatrixShape::new(4, 5, 3)).map(|_| ());
     let _ = prep.triples(ch, 1).map(|_| ());
@@ -235,7 +238,8 @@ fn run_attacked<T: Send>(
     rules: impl Fn(PartyId) -> Vec<Rule>,
     program: impl Fn(&mut dyn Channel) -> T + Sync,
 ) -> Vec<PartyRun<T>> {
-    let config = ChannelConfig { recv_timeout: Duration::from_secs(20), ..ChannelConfig::default() };
+    let config =
+        ChannelConfig { recv_timeout: Duration::from_secs(20), ..ChannelConfig::default() };
     run_on(adversary::network(n, config, rules), |ch| program(&mut **ch))
 }
 
@@ -260,20 +264,28 @@ fn a_truncated_upload_is_a_typed_decoding_error() {
 
 #[test]
 fn an_altered_returned_ciphertext_fails_the_sacrifice() {
-    // Add 1 to c0's first word of a returned product: it still decodes (reduced), decrypts to
-    // a wrong product (noise far below q/2 plus one), and the sacrifice catches it.
+    // Change the first limb of c0 on the first 64 coefficients of a returned product (every
+    // word stays reduced, so it decodes): each changed coefficient decrypts to an unrelated
+    // value mod t, among them the output positions of the tile (4×5×3 is one tile with kt = 5,
+    // so C[0][0] sits at coefficient 4), and the sacrifice catches the wrong product. Changing a
+    // coefficient that is no output position is harmless and would not be caught.
     let rules = |p: PartyId| {
         if p == PartyId(1) {
-            vec![Rule::on(
-                "spdz/matrix/return",
-                rewrite(|m| {
-                    let mut m = m.to_vec();
-                    let bump = u64::from_le_bytes(m[1..9].try_into().unwrap()).saturating_sub(1);
-                    m[1..9].copy_from_slice(&bump.to_le_bytes());
-                    m
-                }),
-            )
-            .message(0)]
+            vec![
+                Rule::on(
+                    "spdz/matrix/return",
+                    rewrite(|m| {
+                        let mut m = m.to_vec();
+                        for w in m[1..1 + 64 * 8].chunks_exact_mut(8) {
+                            let v = u64::from_le_bytes(w.try_into().unwrap());
+                            let bumped = if v == 0 { 1 } else { v - 1 };
+                            w.copy_from_slice(&bumped.to_le_bytes());
+                        }
+                        m
+                    }),
+                )
+                .message(0),
+            ]
         } else {
             Vec::new()
         }
@@ -327,16 +339,17 @@ fn an_equivocated_c_opening_is_caught() {
 
 #[test]
 fn a_failed_generation_aborts_the_session() {
-    let runs = run_in_memory(2, |ch| -> (tessera_protocols::Result<()>, tessera_protocols::Result<()>) {
-        let mut generator = MatrixTripleGen::setup(ch, acc()).unwrap();
-        if ch.party() == PartyId(1) {
-            generator.inject_fault(Fault::MatrixCorruptC);
-        }
-        let mut s = dealer_session(ch, 2);
-        let first = s.preprocess_matmul(&mut generator, (2, 2, 2));
-        let x = s.random_values(4).map(|_| ());
-        (first, x)
-    });
+    let runs =
+        run_in_memory(2, |ch| -> (tessera_protocols::Result<()>, tessera_protocols::Result<()>) {
+            let mut generator = MatrixTripleGen::setup(ch, acc()).unwrap();
+            if ch.party() == PartyId(1) {
+                generator.inject_fault(Fault::MatrixCorruptC);
+            }
+            let mut s = dealer_session(ch, 2);
+            let first = s.preprocess_matmul(&mut generator, (2, 2, 2));
+            let x = s.random_values(4).map(|_| ());
+            (first, x)
+        });
     for run in runs.iter().filter(|r| r.party == PartyId(0)) {
         assert!(matches!(run.output.0, Err(Error::MatrixSacrifice)));
         assert!(matches!(run.output.1, Err(Error::Aborted)));

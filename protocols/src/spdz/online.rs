@@ -340,9 +340,11 @@ impl<'a, F: Field, P: Preprocessing<F>> Session<'a, F, P> {
         let e = y.sub(&tb)?;
         let de = self.open_unchecked(&Shared::concat(&[&d, &e]))?;
         let (d, e) = de.split_at(m * k);
-        let z = tc
-            .add(&public_times_shared(d, &tb, (m, k, n))?)?
-            .add(&shared_times_public(&ta, e, (m, k, n))?)?;
+        let z = tc.add(&public_times_shared(d, &tb, (m, k, n))?)?.add(&shared_times_public(
+            &ta,
+            e,
+            (m, k, n),
+        )?)?;
         self.add_public(&z, &field_matmul(d, e, m, k, n))
     }
 

@@ -76,7 +76,8 @@ impl MatrixTripleGen {
         let (pk, sk) = he.keygen(&mut rng)?;
         ch.begin_step(KEYS_STEP);
         ch.broadcast(&pk.to_bytes())?;
-        let mut peer_keys: Vec<Option<MatPublicKey>> = (0..ch.num_parties()).map(|_| None).collect();
+        let mut peer_keys: Vec<Option<MatPublicKey>> =
+            (0..ch.num_parties()).map(|_| None).collect();
         for peer in ch.peers() {
             let key = MatPublicKey::from_bytes(&he, &ch.recv(peer)?)?;
             peer_keys[peer.index()] = Some(key);
@@ -186,9 +187,10 @@ impl MatrixTripleGen {
             let masks = prep.input_masks(ch, owner, 2 * mn)?;
             ch.begin_step(AUTH_STEP);
             let eps = if owner == self.me {
-                let r = masks.clear.as_ref().filter(|r| r.len() == 2 * mn).ok_or_else(|| {
-                    Error::Misuse("own input masks have the wrong length".into())
-                })?;
+                let r =
+                    masks.clear.as_ref().filter(|r| r.len() == 2 * mn).ok_or_else(|| {
+                        Error::Misuse("own input masks have the wrong length".into())
+                    })?;
                 let eps: Vec<Fp127> = mine.iter().zip(r).map(|(x, r)| *x - *r).collect();
                 let msg = Fp127::encode_slice(&eps);
                 ch.broadcast(&msg)?;
@@ -236,7 +238,11 @@ impl MatrixTripleGen {
             left_a[0] = (Fp127::from_u128(left_a[0]) + Fp127::ONE).to_u128();
         }
         let prep_left = |vals: &[u128]| -> Result<Vec<PreparedPlain>> {
-            tiling.encode_left(vals)?.iter().map(|p| he.prepare_plain(p).map_err(Error::from)).collect()
+            tiling
+                .encode_left(vals)?
+                .iter()
+                .map(|p| he.prepare_plain(p).map_err(Error::from))
+                .collect()
         };
         let lefts = [prep_left(&left_a)?, prep_left(&to_u128(a2_i))?];
         let ring = he.ring_degree();
@@ -255,8 +261,9 @@ impl MatrixTripleGen {
                 let mut masks = Vec::with_capacity(tm * tn);
                 for ti in 0..tm {
                     for tj in 0..tn {
-                        let terms: Vec<_> =
-                            (0..tk).map(|tl| (&uploads[tl * tn + tj], &left[ti * tk + tl])).collect();
+                        let terms: Vec<_> = (0..tk)
+                            .map(|tl| (&uploads[tl * tn + tj], &left[ti * tk + tl]))
+                            .collect();
                         let mask = self.uniform_mask(ring);
                         let mut sent = mask.clone();
                         if self.faulty(Fault::MatrixWrongProduct) && ti == 0 && tj == 0 {
@@ -297,11 +304,14 @@ impl MatrixTripleGen {
     fn uniform_mask(&mut self, len: usize) -> Vec<u128> {
         use rand_core::RngCore;
         (0..len)
-            .map(|_| loop {
-                let v = ((u128::from(self.rng.next_u64()) << 64) | u128::from(self.rng.next_u64()))
-                    >> 1;
-                if v < Fp127::MODULUS {
-                    break v;
+            .map(|_| {
+                loop {
+                    let v = ((u128::from(self.rng.next_u64()) << 64)
+                        | u128::from(self.rng.next_u64()))
+                        >> 1;
+                    if v < Fp127::MODULUS {
+                        break v;
+                    }
                 }
             })
             .collect()
