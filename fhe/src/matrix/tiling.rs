@@ -146,9 +146,9 @@ mod tests {
     fn negacyclic(a: &[u128], b: &[u128], p: u128) -> Vec<u128> {
         let n = a.len();
         let mut out = vec![0u128; n];
-        for i in 0..n {
-            for j in 0..n {
-                let v = a[i] * b[j] % p;
+        for (i, &x) in a.iter().enumerate() {
+            for (j, &y) in b.iter().enumerate() {
+                let v = x * y % p;
                 let k = i + j;
                 if k < n {
                     out[k] = (out[k] + v) % p;
