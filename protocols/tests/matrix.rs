@@ -12,10 +12,10 @@ use common::{F, dealer_session, mine};
 use tessera_accelerator::Accelerator;
 use tessera_mpc::channel::adversary::{self, Action, Rule, Tamper};
 use tessera_mpc::harness::{PartyRun, run_in_memory, run_on};
-use tessera_mpc::{Channel, ChannelConfig, PartyId, Prg, Ring, Seed};
+use tessera_mpc::{Channel, ChannelConfig, Field, PartyId, Prg, Ring, Seed};
 use tessera_protocols::Error;
 use tessera_protocols::fixed::{self, FixedPoint};
-use tessera_protocols::spdz::matrix::{MatrixShape, MatrixTripleGen};
+use tessera_protocols::spdz::matrix::{Conv2dShape, MatrixShape, MatrixTripleGen, im2col_plain};
 use tessera_protocols::spdz::{Fault, Preprocessing, Session};
 
 fn acc() -> Arc<Accelerator> {
@@ -166,6 +166,155 @@ fn fixed_point_matmul_truncates_once_per_entry() {
                 assert!((got[i * n + j] - want).abs() < 2e-4, "{got:?}");
             }
         }
+    }
+}
+
+// ---- convolution ----
+
+/// Direct convolution over plaintext, independent of im2col: `out[oy][ox][co] =
+/// Σ in[oy·s+dy−p][ox·s+dx−p][c] · k[dy][dx][c][co]` over in-range positions.
+fn plain_conv(input: &[F], kernel: &[F], s: &Conv2dShape) -> Vec<F> {
+    let (oh, ow) = s.output_size().unwrap();
+    let mut out = vec![F::ZERO; oh * ow * s.out_channels];
+    for oy in 0..oh {
+        for ox in 0..ow {
+            for co in 0..s.out_channels {
+                let mut acc = F::ZERO;
+                for dy in 0..s.kernel_height {
+                    for dx in 0..s.kernel_width {
+                        let (y, x) = (oy * s.stride + dy, ox * s.stride + dx);
+                        if y < s.padding || x < s.padding {
+                            continue;
+                        }
+                        let (y, x) = (y - s.padding, x - s.padding);
+                        if y >= s.height || x >= s.width {
+                            continue;
+                        }
+                        for c in 0..s.in_channels {
+                            let kv = kernel[((dy * s.kernel_width + dx) * s.in_channels + c)
+                                * s.out_channels
+                                + co];
+                            acc += input[(y * s.width + x) * s.in_channels + c] * kv;
+                        }
+                    }
+                }
+                out[(oy * ow + ox) * s.out_channels + co] = acc;
+            }
+        }
+    }
+    out
+}
+
+fn conv_shapes() -> Vec<Conv2dShape> {
+    let base = Conv2dShape {
+        height: 6,
+        width: 5,
+        in_channels: 3,
+        out_channels: 2,
+        kernel_height: 3,
+        kernel_width: 3,
+        stride: 1,
+        padding: 1,
+    };
+    vec![
+        base,
+        Conv2dShape { stride: 2, ..base },
+        Conv2dShape { padding: 0, kernel_width: 2, out_channels: 4, ..base },
+        Conv2dShape { in_channels: 1, out_channels: 1, kernel_height: 1, kernel_width: 1, ..base },
+    ]
+}
+
+#[test]
+fn im2col_times_the_kernel_is_the_direct_convolution() {
+    for s in conv_shapes() {
+        let mut prg = Prg::from_seed(&Seed([4; 16]));
+        let input = F::random_vec(&mut prg, s.input_len());
+        let kernel = F::random_vec(&mut prg, s.kernel_len());
+        let (m, k, n) = s.matmul_shape().unwrap();
+        let patches = im2col_plain(&input, &s).unwrap();
+        assert_eq!(plain_matmul(&patches, &kernel, m, k, n), plain_conv(&input, &kernel, &s));
+    }
+}
+
+#[test]
+fn conv2d_matches_plaintext_with_and_without_a_triple() {
+    for (i, shape) in conv_shapes().into_iter().enumerate() {
+        let mut prg = Prg::from_seed(&Seed([6; 16]));
+        let input = F::random_vec(&mut prg, shape.input_len());
+        let kernel = F::random_vec(&mut prg, shape.kernel_len());
+        let want = plain_conv(&input, &kernel, &shape);
+        let with_triple = i % 2 == 0;
+        let runs = run_in_memory(2, |ch| -> tessera_protocols::Result<_> {
+            let me = ch.party();
+            let mut generator = MatrixTripleGen::setup(ch, acc())?;
+            let mut s = dealer_session(ch, 10);
+            if with_triple {
+                s.preprocess_conv2d(&mut generator, shape)?;
+            }
+            let mkn = shape.matmul_shape()?;
+            assert_eq!(s.matrix_triples_available(mkn), usize::from(with_triple));
+            let xs = s.input(PartyId(0), mine(me, PartyId(0), &input), shape.input_len())?;
+            let ks = s.input(PartyId(1), mine(me, PartyId(1), &kernel), shape.kernel_len())?;
+            let z = s.conv2d(&xs, &ks, shape)?;
+            assert_eq!(s.matrix_triples_available(mkn), 0);
+            s.output(&z)
+        });
+        for run in runs {
+            assert_eq!(run.output.unwrap(), want, "{shape:?} with triple {with_triple}");
+        }
+    }
+}
+
+#[test]
+fn fixed_point_conv2d_truncates_once_per_entry() {
+    let shape = Conv2dShape {
+        height: 4,
+        width: 4,
+        in_channels: 2,
+        out_channels: 2,
+        kernel_height: 3,
+        kernel_width: 3,
+        stride: 1,
+        padding: 1,
+    };
+    let fx = FixedPoint::default();
+    let xr: Vec<f64> = (0..shape.input_len()).map(|i| (i as f64 - 10.0) / 8.0).collect();
+    let kr: Vec<f64> = (0..shape.kernel_len()).map(|i| (i as f64 % 7.0 - 3.0) / 4.0).collect();
+    let runs = run_in_memory(2, |ch| -> tessera_protocols::Result<_> {
+        let me = ch.party();
+        let mut generator = MatrixTripleGen::setup(ch, acc())?;
+        let mut s = dealer_session(ch, 11);
+        s.preprocess_conv2d(&mut generator, shape)?;
+        let (xe, ke) = (fx.encode_all::<F>(&xr)?, fx.encode_all::<F>(&kr)?);
+        let xs = s.input(PartyId(0), mine(me, PartyId(0), &xe), xe.len())?;
+        let ks = s.input(PartyId(1), mine(me, PartyId(1), &ke), ke.len())?;
+        let z = fixed::conv2d(&mut s, fx, &xs, &ks, shape)?;
+        Ok(fx.decode_all::<F>(&s.output(&z)?))
+    });
+    // Plaintext reference in f64 through the exact-integer convolution of the encodings.
+    let scale = (1u64 << fx.f()) as f64;
+    let enc = |v: &[f64]| -> Vec<F> { v.iter().map(|x| fx.encode::<F>(*x).unwrap()).collect() };
+    let exact = plain_conv(&enc(&xr), &enc(&kr), &shape);
+    for run in runs {
+        let got = run.output.unwrap();
+        for (g, e) in got.iter().zip(&exact) {
+            let want = e.to_i128() as f64 / scale / scale;
+            assert!((g - want).abs() < 2e-4, "{g} vs {want}");
+        }
+    }
+}
+
+#[test]
+fn conv2d_checks_its_shapes() {
+    let shape = conv_shapes()[0];
+    let runs = run_in_memory(2, |ch| -> tessera_protocols::Result<()> {
+        let mut s = dealer_session(ch, 12);
+        let x = s.random_values(shape.input_len())?;
+        let k = s.random_values(shape.kernel_len() - 1)?;
+        s.conv2d(&x, &k, shape).map(|_| ())
+    });
+    for run in runs {
+        assert!(matches!(run.output, Err(Error::Misuse(_))), "{:?}", run.output);
     }
 }
 

@@ -42,6 +42,18 @@ pub fn matmul<F: Field, P: Preprocessing<F>>(
     trunc_pr(s, fx, &p, fx.f())
 }
 
+/// Fixed-point 2-D convolution with one truncation per output entry ([`Session::conv2d`]).
+pub fn conv2d<F: Field, P: Preprocessing<F>>(
+    s: &mut Session<'_, F, P>,
+    fx: FixedPoint,
+    input: &Shared<F>,
+    kernel: &Shared<F>,
+    shape: crate::spdz::matrix::Conv2dShape,
+) -> Result<Shared<F>> {
+    let p = s.conv2d(input, kernel, shape)?;
+    trunc_pr(s, fx, &p, fx.f())
+}
+
 /// ReLU(x) = x·[x ≥ 0].
 pub fn relu<F: Field, P: Preprocessing<F>>(
     s: &mut Session<'_, F, P>,

@@ -19,8 +19,8 @@ use tessera_mpc::{Channel, Field, Fp127, PartyId};
 
 use super::mac_check::{OpenedLog, mac_check};
 use super::matrix::{
-    MatrixShape, MatrixTriple, MatrixTripleGen, field_matmul, public_times_shared,
-    shared_times_public,
+    Conv2dShape, MatrixShape, MatrixTriple, MatrixTripleGen, field_matmul, im2col_shared,
+    public_times_shared, shared_times_public,
 };
 use super::prep::Preprocessing;
 use super::{Shared, Triples};
@@ -348,6 +348,25 @@ impl<'a, F: Field, P: Preprocessing<F>> Session<'a, F, P> {
         self.add_public(&z, &field_matmul(d, e, m, k, n))
     }
 
+    /// A 2-D convolution (channels, stride, zero padding; layouts in [`Conv2dShape`]) of a shared
+    /// input by a shared kernel: im2col (local) then [`Session::matmul`] of shape
+    /// [`Conv2dShape::matmul_shape`], so it uses a matrix triple of that shape when one is waiting
+    /// ([`Session::preprocess_conv2d`]) and element-wise triples otherwise.
+    pub fn conv2d(
+        &mut self,
+        input: &Shared<F>,
+        kernel: &Shared<F>,
+        shape: Conv2dShape,
+    ) -> Result<Shared<F>> {
+        self.guard()?;
+        let mkn = shape.matmul_shape()?;
+        if kernel.len() != shape.kernel_len() {
+            return Err(Error::Misuse(format!("convolution kernel of {} elements", kernel.len())));
+        }
+        let patches = im2col_shared(input, &shape)?;
+        self.matmul(&patches, kernel, mkn)
+    }
+
     /// The product by element-wise Beaver triples (one round, m·k·n triples).
     pub fn matmul_elementwise(
         &mut self,
@@ -386,6 +405,17 @@ impl<'a, F: Field, P: Preprocessing<F>> Session<'a, F, P> {
 }
 
 impl<P: Preprocessing<Fp127>> Session<'_, Fp127, P> {
+    /// Makes one checked matrix triple for [`Session::conv2d`] of `shape` (its im2col product).
+    pub fn preprocess_conv2d(
+        &mut self,
+        generator: &mut MatrixTripleGen,
+        shape: Conv2dShape,
+    ) -> Result<()> {
+        self.guard()?;
+        let mkn = shape.matmul_shape()?;
+        self.preprocess_matmul(generator, mkn)
+    }
+
     /// Makes one checked matrix triple of shape `m×k` by `k×n` with `generator` over this
     /// session's channel and preprocessing, and keeps it for the next [`Session::matmul`] of that
     /// shape. A failure aborts the session (and locks the generator and the preprocessing).

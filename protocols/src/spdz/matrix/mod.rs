@@ -23,6 +23,10 @@
 //!    `(t·C − C' − ρ·B)·r` for a coin-tossed Freivalds vector `r`, MAC-check both (and the views of
 //!    every broadcast of step 3), require zero.
 //!
+//! Convolutions ([`Conv2dShape`], [`crate::spdz::Session::conv2d`]) are matrix products after
+//! im2col, so they use matrix triples of the im2col shape (see the `conv` module's docs for the
+//! cost of that choice).
+//!
 //! A [`MatrixTriple`] can only be built by the sacrifice after it passed (a private token type),
 //! so no unchecked triple reaches [`crate::spdz::Session::matmul`].
 //!
@@ -41,11 +45,14 @@
 //! committer, the step and a counter. After any failure the generator and the preprocessing
 //! source are locked.
 
+mod conv;
 mod generate;
 mod linalg;
 pub mod sacrifice;
 mod triple;
 
+pub(crate) use conv::im2col_shared;
+pub use conv::{Conv2dShape, im2col_plain};
 pub use generate::{MAX_DIMENSION, MatrixStats, MatrixTripleGen};
 pub(crate) use linalg::{matmul as field_matmul, public_times_shared, shared_times_public};
 pub use triple::{MatrixShape, MatrixTriple};
