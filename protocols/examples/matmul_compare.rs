@@ -5,6 +5,10 @@
 //! `RATIO matrix/elementwise bytes=<x> time=<y>`.
 //!
 //! `cargo run --release -p tessera-protocols --example matmul_compare -- [n]` (default 128)
+//! `cargo run --release -p tessera-protocols --example matmul_compare -- conv` does the same for
+//! one fixed-point convolution, 32×32×16 input, 3×3×16×16 kernel, stride 1, padding 1 (a
+//! 1024×144 by 144×16 product after im2col); its element-wise side runs the convolution of one
+//! input row (32 of the 1,024 output pixels, the same triples per pixel) and scales by 32.
 //!
 //! Each side runs in its own child process (so its peak memory is its own; both parties are
 //! threads of that process, so the figure is both parties together). Measured, not scaled: MASCOT
@@ -22,7 +26,7 @@ use tessera_accelerator::Accelerator;
 use tessera_mpc::harness::{PartyRun, Transport, run_parties};
 use tessera_mpc::{Channel, ChannelConfig, Field, Fp127, PartyId, Prg, Ring, Seed};
 use tessera_protocols::fixed::{FixedPoint, trunc_pr};
-use tessera_protocols::spdz::matrix::MatrixTripleGen;
+use tessera_protocols::spdz::matrix::{Conv2dShape, MatrixTripleGen, im2col_plain};
 use tessera_protocols::spdz::{Mascot, MascotConfig, Session};
 
 type F = Fp127;
@@ -123,6 +127,40 @@ fn inputs(n: usize) -> (Vec<F>, Vec<F>) {
             .collect::<Vec<F>>()
     };
     (draw(), draw())
+}
+
+/// The convolution of `-- conv`.
+const CONV: Conv2dShape = Conv2dShape {
+    height: 32,
+    width: 32,
+    in_channels: 16,
+    out_channels: 16,
+    kernel_height: 3,
+    kernel_width: 3,
+    stride: 1,
+    padding: 1,
+};
+
+/// Input and kernel of the convolution, the same kind of values as [`inputs`].
+fn conv_inputs(shape: &Conv2dShape) -> (Vec<F>, Vec<F>) {
+    let side = shape.input_len().max(shape.kernel_len()).isqrt() + 1;
+    let (x, y) = inputs(side);
+    (x[..shape.input_len()].to_vec(), y[..shape.kernel_len()].to_vec())
+}
+
+fn plain_conv(input: &[F], kernel: &[F], shape: &Conv2dShape) -> Vec<F> {
+    let (m, k, n) = shape.matmul_shape().expect("valid shape");
+    let patches = im2col_plain(input, shape).expect("valid input");
+    let mut out = vec![F::ZERO; m * n];
+    for i in 0..m {
+        for l in 0..k {
+            let a = patches[i * k + l];
+            for j in 0..n {
+                out[i * n + j] += a * kernel[l * n + j];
+            }
+        }
+    }
+    out
 }
 
 fn plain_rows(x: &[F], y: &[F], rows: usize, n: usize) -> Vec<F> {
@@ -234,8 +272,82 @@ fn phase_matrix(n: usize) -> Result<PhaseResult, String> {
     Ok(PhaseResult { fixed, scaled, scale: 0.0, peak_kib: peak_kib() })
 }
 
+/// Element-wise convolution: the full input and kernel are input, the convolution of the first
+/// input row (`CONV` with height 1: one output row) is computed and scaled by `OH`.
+fn phase_conv_elementwise() -> Result<PhaseResult, String> {
+    let (oh, _) = CONV.output_size().map_err(|e| e.to_string())?;
+    let row = Conv2dShape { height: 1, ..CONV };
+    let (x, k) = conv_inputs(&CONV);
+    let row_len = row.input_len();
+    let want = plain_conv(&x[..row_len], &k, &row);
+    let runs = run_parties(2, Transport::TcpLoopback, ChannelConfig::default(), |ch| -> PartyOut {
+        let me = ch.party();
+        let start = Instant::now();
+        let prep = Mascot::<F>::setup(ch, MascotConfig::default())?;
+        let mut s = Session::new(ch, prep);
+        let xs = s.input(PartyId(0), mine(me, PartyId(0), &x), x.len())?;
+        let ks = s.input(PartyId(1), mine(me, PartyId(1), &k), k.len())?;
+        let fixed = part(start, 0, s.stats().bytes_sent);
+        let (start, before) = (Instant::now(), s.stats().bytes_sent);
+        let z = s.conv2d(&xs.slice(0..row_len)?, &ks, row)?;
+        s.check()?;
+        let scaled = part(start, before, s.stats().bytes_sent);
+        if s.output(&z)? != want {
+            return Err(tessera_protocols::Error::Misuse(
+                "element-wise convolution is wrong".into(),
+            ));
+        }
+        Ok((fixed, scaled))
+    })
+    .map_err(|e| e.to_string())?;
+    let (fixed, scaled) = collect(runs)?;
+    let (m, kk, n) = row.matmul_shape().map_err(|e| e.to_string())?;
+    println!(
+        "elementwise conv: measured 1 of {oh} output rows ({} triples), scaled ×{oh}",
+        m * kk * n
+    );
+    Ok(PhaseResult { fixed, scaled, scale: oh as f64, peak_kib: peak_kib() })
+}
+
+/// Convolution with a matrix triple of its im2col shape, everything in full.
+fn phase_conv_matrix() -> Result<PhaseResult, String> {
+    let (x, k) = conv_inputs(&CONV);
+    let want = plain_conv(&x, &k, &CONV);
+    let acc = Arc::new(Accelerator::cpu());
+    let runs = run_parties(2, Transport::TcpLoopback, ChannelConfig::default(), |ch| -> PartyOut {
+        let me = ch.party();
+        let start = Instant::now();
+        let mut generator = MatrixTripleGen::setup(ch, Arc::clone(&acc))?;
+        let prep = Mascot::<F>::setup(ch, MascotConfig::default())?;
+        let mut s = Session::new(ch, prep);
+        s.preprocess_conv2d(&mut generator, CONV)?;
+        let t_triple = start.elapsed();
+        let xs = s.input(PartyId(0), mine(me, PartyId(0), &x), x.len())?;
+        let ks = s.input(PartyId(1), mine(me, PartyId(1), &k), k.len())?;
+        let z = s.conv2d(&xs, &ks, CONV)?;
+        s.check()?;
+        let fixed = part(start, 0, s.stats().bytes_sent);
+        if me == PartyId(0) {
+            let st = generator.stats();
+            println!(
+                "matrix conv: party 0: setup + triple {t_triple:.2?} ({} uploads, {} returns), total {:.1} MB",
+                st.uploads,
+                st.returns,
+                fixed.bytes as f64 / 1e6
+            );
+        }
+        if s.output(&z)? != want {
+            return Err(tessera_protocols::Error::Misuse("matrix convolution is wrong".into()));
+        }
+        Ok((fixed, Part::default()))
+    })
+    .map_err(|e| e.to_string())?;
+    let (fixed, scaled) = collect(runs)?;
+    Ok(PhaseResult { fixed, scaled, scale: 0.0, peak_kib: peak_kib() })
+}
+
 /// The truncations of the n² outputs (the same on both sides), on TRUNC_BATCH entries.
-fn phase_trunc(n: usize) -> Result<PhaseResult, String> {
+fn phase_trunc(outputs: usize) -> Result<PhaseResult, String> {
     let fx = FixedPoint::default();
     let vals: Vec<F> = (0..TRUNC_BATCH).map(|i| F::from_i128((i as i128 - 64) << 30)).collect();
     let runs = run_parties(2, Transport::TcpLoopback, ChannelConfig::default(), |ch| -> PartyOut {
@@ -257,14 +369,13 @@ fn phase_trunc(n: usize) -> Result<PhaseResult, String> {
     })
     .map_err(|e| e.to_string())?;
     let (fixed, scaled) = collect(runs)?;
-    let scale = (n * n) as f64 / TRUNC_BATCH as f64;
-    println!("truncation: measured {TRUNC_BATCH} of {} truncations, scaled ×{scale}", n * n);
+    let scale = outputs as f64 / TRUNC_BATCH as f64;
+    println!("truncation: measured {TRUNC_BATCH} of {outputs} truncations, scaled ×{scale}");
     Ok(PhaseResult { fixed, scaled, scale, peak_kib: peak_kib() })
 }
 
-fn run_child(phase: &str, n: usize) -> Result<PhaseResult, Box<dyn std::error::Error>> {
-    let out =
-        Command::new(std::env::current_exe()?).args(["--phase", phase, &n.to_string()]).output()?;
+fn run_child(phase: &str, job: &str) -> Result<PhaseResult, Box<dyn std::error::Error>> {
+    let out = Command::new(std::env::current_exe()?).args(["--phase", phase, job]).output()?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let mut result = None;
     for line in stdout.lines() {
@@ -302,25 +413,46 @@ fn print_side(name: &str, r: &PhaseResult, trunc: &PhaseResult) -> (f64, f64) {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let [flag, phase, n] = args.as_slice()
+    if let [flag, phase, job] = args.as_slice()
         && flag == "--phase"
     {
-        let n: usize = n.parse()?;
-        let r = match phase.as_str() {
-            "elementwise" => phase_elementwise(n),
-            "matrix" => phase_matrix(n),
-            "trunc" => phase_trunc(n),
-            other => Err(format!("unknown phase {other}")),
+        let conv_outputs = || CONV.matmul_shape().map(|(m, _, n)| m * n).unwrap_or(0);
+        let r = match (phase.as_str(), job.as_str()) {
+            ("elementwise", "conv") => phase_conv_elementwise(),
+            ("matrix", "conv") => phase_conv_matrix(),
+            ("trunc", "conv") => phase_trunc(conv_outputs()),
+            ("elementwise", n) => phase_elementwise(n.parse()?),
+            ("matrix", n) => phase_matrix(n.parse()?),
+            ("trunc", n) => phase_trunc(n.parse::<usize>()?.pow(2)),
+            (other, _) => Err(format!("unknown phase {other}")),
         }?;
         println!("{}", r.to_line(phase));
         return Ok(());
     }
-    let n: usize = args.first().map(|a| a.parse()).transpose()?.unwrap_or(128);
-    println!("matmul_compare: one malicious {n}×{n} fixed-point product, 2 parties, TCP loopback");
+    let job = args.first().cloned().unwrap_or_else(|| "128".into());
+    if job == "conv" {
+        println!(
+            "matmul_compare: one malicious fixed-point convolution {}×{}×{} input, {}×{}×{}×{} kernel, stride {}, padding {}, 2 parties, TCP loopback",
+            CONV.height,
+            CONV.width,
+            CONV.in_channels,
+            CONV.kernel_height,
+            CONV.kernel_width,
+            CONV.in_channels,
+            CONV.out_channels,
+            CONV.stride,
+            CONV.padding
+        );
+    } else {
+        let n: usize = job.parse()?;
+        println!(
+            "matmul_compare: one malicious {n}×{n} fixed-point product, 2 parties, TCP loopback"
+        );
+    }
     let started = Instant::now();
-    let elementwise = run_child("elementwise", n)?;
-    let matrix = run_child("matrix", n)?;
-    let trunc = run_child("trunc", n)?;
+    let elementwise = run_child("elementwise", &job)?;
+    let matrix = run_child("matrix", &job)?;
+    let trunc = run_child("trunc", &job)?;
     let (eb, et) = print_side("elementwise (MASCOT triples)", &elementwise, &trunc);
     let (mb, mt) = print_side("matrix (HE matrix triple)", &matrix, &trunc);
     println!(
