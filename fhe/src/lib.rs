@@ -42,6 +42,7 @@
 mod additive;
 pub mod bfv;
 mod error;
+pub mod matrix;
 pub mod paillier;
 #[cfg(feature = "tfhe")]
 pub mod tfhe_int;

@@ -36,6 +36,14 @@ pub enum Error {
     /// The sacrifice step (MASCOT, VoleSpdz) found a triple with c ≠ a·b.
     #[error("sacrifice failed: a multiplication triple was incorrect")]
     Sacrifice,
+    /// The matrix sacrifice found a matrix triple with C ≠ A·B (a party returned a wrong
+    /// product or corrupted its share of C).
+    #[error("matrix sacrifice failed: a matrix triple was incorrect")]
+    MatrixSacrifice,
+    /// The homomorphic-encryption layer refused: a peer sent a malformed key or ciphertext, or
+    /// parameters were misused.
+    #[error(transparent)]
+    He(#[from] tessera_fhe::Error),
     /// The TEE dealer refused a batch: the computing parties' requests disagreed or were
     /// malformed (some party is out of step or cheating), or a party's link to it failed.
     #[error("the TEE dealer refused: the computing parties' requests disagree")]

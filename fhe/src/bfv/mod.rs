@@ -19,7 +19,7 @@ mod encoding;
 mod galois;
 mod mul;
 mod params;
-mod sample;
+pub(crate) mod sample;
 mod scheme;
 mod wire;
 

@@ -28,6 +28,32 @@ pub fn dot<F: Field, P: Preprocessing<F>>(
     trunc_pr(s, fx, &p, fx.f())
 }
 
+/// Fixed-point matrix product (`m×k` by `k×n`, row-major) with one truncation per output
+/// entry: the 2f-bit sums are truncated once, not per term. Uses a matrix triple when the session
+/// has one of this shape, else element-wise triples ([`Session::matmul`]).
+pub fn matmul<F: Field, P: Preprocessing<F>>(
+    s: &mut Session<'_, F, P>,
+    fx: FixedPoint,
+    a: &Shared<F>,
+    b: &Shared<F>,
+    shape: (usize, usize, usize),
+) -> Result<Shared<F>> {
+    let p = s.matmul(a, b, shape)?;
+    trunc_pr(s, fx, &p, fx.f())
+}
+
+/// Fixed-point 2-D convolution with one truncation per output entry ([`Session::conv2d`]).
+pub fn conv2d<F: Field, P: Preprocessing<F>>(
+    s: &mut Session<'_, F, P>,
+    fx: FixedPoint,
+    input: &Shared<F>,
+    kernel: &Shared<F>,
+    shape: crate::spdz::matrix::Conv2dShape,
+) -> Result<Shared<F>> {
+    let p = s.conv2d(input, kernel, shape)?;
+    trunc_pr(s, fx, &p, fx.f())
+}
+
 /// ReLU(x) = x·[x ≥ 0].
 pub fn relu<F: Field, P: Preprocessing<F>>(
     s: &mut Session<'_, F, P>,

@@ -29,7 +29,7 @@ mod functions;
 mod trunc;
 
 pub use compare::{eqz, less_than, ltz};
-pub use functions::{dot, mul, reciprocal, relu, sigmoid};
+pub use functions::{conv2d, dot, matmul, mul, reciprocal, relu, sigmoid};
 pub use trunc::trunc_pr;
 
 use tessera_mpc::Field;

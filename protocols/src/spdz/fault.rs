@@ -30,6 +30,14 @@ pub enum Fault {
     /// VoleSpdz: as Gilboa sender, add (e, s·e) to the corrections of (b, b̂) for the first limb
     /// of each batch, s the sacrifice coefficient of a zero coin (as `MascotMatchedCorrections`).
     VoleSpdzMatchedCorrections,
+    /// Matrix triples: as evaluator, return an encryption of A_i·B_j − R + E (one entry of E is
+    /// 1) while keeping −R as the share: a wrong product.
+    MatrixWrongProduct,
+    /// Matrix triples: as evaluator, multiply the peer's ciphertexts by A_i + E instead of the
+    /// A_i that is then authenticated (an inconsistent left factor).
+    MatrixWrongLeft,
+    /// Matrix triples: add 1 to this party's share of C before it is authenticated.
+    MatrixCorruptC,
 }
 
 /// Where a session or a preprocessing source keeps its injected fault; always empty unless the

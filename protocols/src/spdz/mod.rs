@@ -5,12 +5,14 @@
 //! - [`Preprocessing`]: what the online phase consumes, made by [`Mascot`] (OT-based, secure),
 //!   by [`VoleSpdz`] (VOLE-authenticated, Gilboa on random COT: secure, less traffic) or
 //!   by [`tee_dealer`] (an attested enclave deals it: much faster, trusts the enclave) or by
-//!   [`insecure_dealer`] (tests and online-only benchmarks).
+//!   [`insecure_dealer`] (tests and online-only benchmarks);
+//! - [`matrix`]: HE-based matrix triples with a matrix sacrifice, behind [`Session::matmul`].
 
 #[doc(hidden)]
 pub mod fault;
 mod mac_check;
 pub mod mascot;
+pub mod matrix;
 mod online;
 mod prep;
 mod shares;

@@ -15,9 +15,13 @@
 //! No result is released by [`Session::output`] before every value opened so far is checked.
 
 use tessera_mpc::coin::Coins;
-use tessera_mpc::{Channel, Field, PartyId};
+use tessera_mpc::{Channel, Field, Fp127, PartyId};
 
 use super::mac_check::{OpenedLog, mac_check};
+use super::matrix::{
+    Conv2dShape, MatrixShape, MatrixTriple, MatrixTripleGen, field_matmul, im2col_shared,
+    public_times_shared, shared_times_public,
+};
 use super::prep::Preprocessing;
 use super::{Shared, Triples};
 use crate::{Error, Result};
@@ -43,6 +47,8 @@ pub struct Session<'a, F: Field, P: Preprocessing<F>> {
     log: OpenedLog<F>,
     aborted: bool,
     fault: super::fault::FaultSlot,
+    /// Checked matrix triples waiting for a product of their shape.
+    matrix_triples: Vec<MatrixTriple<F>>,
 }
 
 impl<'a, F: Field, P: Preprocessing<F>> Session<'a, F, P> {
@@ -58,6 +64,7 @@ impl<'a, F: Field, P: Preprocessing<F>> Session<'a, F, P> {
             log: OpenedLog::default(),
             aborted: false,
             fault: Default::default(),
+            matrix_triples: Vec::new(),
         }
     }
 
@@ -279,9 +286,89 @@ impl<'a, F: Field, P: Preprocessing<F>> Session<'a, F, P> {
         Ok(self.mul(x, y)?.sum())
     }
 
-    /// The product of an `m×k` and a `k×n` matrix, row-major (one round, m·k·n triples; matrix
-    /// triples will bring this to O(mn + mk + kn) communication).
+    /// The product of an `m×k` and a `k×n` matrix, row-major, one round. Uses a preprocessed
+    /// matrix triple of this shape when one is waiting ([`Session::preprocess_matmul`]): then it
+    /// opens only `X − A` and `Y − B` (`m·k + k·n` values). Otherwise it falls back to
+    /// [`Session::matmul_elementwise`] (m·k·n Beaver triples). Opened values are MAC-checked with
+    /// the session's other openings.
     pub fn matmul(
+        &mut self,
+        a: &Shared<F>,
+        b: &Shared<F>,
+        (m, k, n): (usize, usize, usize),
+    ) -> Result<Shared<F>> {
+        self.guard()?;
+        let shape = MatrixShape::new(m, k, n);
+        match self.matrix_triples.iter().position(|t| t.shape() == shape) {
+            Some(i) => {
+                let t = self.matrix_triples.swap_remove(i);
+                self.matmul_with_triple(a, b, t)
+            }
+            None => self.matmul_elementwise(a, b, (m, k, n)),
+        }
+    }
+
+    /// How many preprocessed matrix triples of this shape are waiting.
+    pub fn matrix_triples_available(&self, (m, k, n): (usize, usize, usize)) -> usize {
+        let shape = MatrixShape::new(m, k, n);
+        self.matrix_triples.iter().filter(|t| t.shape() == shape).count()
+    }
+
+    /// Beaver's trick on matrices with a checked matrix triple (consumed): open `D = X − A`,
+    /// `E = Y − B`, then `[X·Y] = [C] + D·[B] + [A]·E + D·E`. The triple must come from this
+    /// session's preprocessing (its MAC key), else the next MAC check fails.
+    pub fn matmul_with_triple(
+        &mut self,
+        x: &Shared<F>,
+        y: &Shared<F>,
+        triple: MatrixTriple<F>,
+    ) -> Result<Shared<F>> {
+        self.guard()?;
+        let (m, k, n) = triple.shape().dims();
+        if x.len() != m * k || y.len() != k * n {
+            return Err(Error::Misuse(format!(
+                "matmul of {} and {} elements with a {m}×{k}×{n} matrix triple",
+                x.len(),
+                y.len()
+            )));
+        }
+        let (ta, tb, mut tc) = triple.into_shares();
+        if self.faulty(super::Fault::TripleOffset) {
+            tc.value.iter_mut().for_each(|c| *c += F::ONE);
+        }
+        let d = x.sub(&ta)?;
+        let e = y.sub(&tb)?;
+        let de = self.open_unchecked(&Shared::concat(&[&d, &e]))?;
+        let (d, e) = de.split_at(m * k);
+        let z = tc.add(&public_times_shared(d, &tb, (m, k, n))?)?.add(&shared_times_public(
+            &ta,
+            e,
+            (m, k, n),
+        )?)?;
+        self.add_public(&z, &field_matmul(d, e, m, k, n))
+    }
+
+    /// A 2-D convolution (channels, stride, zero padding; layouts in [`Conv2dShape`]) of a shared
+    /// input by a shared kernel: im2col (local) then [`Session::matmul`] of shape
+    /// [`Conv2dShape::matmul_shape`], so it uses a matrix triple of that shape when one is waiting
+    /// ([`Session::preprocess_conv2d`]) and element-wise triples otherwise.
+    pub fn conv2d(
+        &mut self,
+        input: &Shared<F>,
+        kernel: &Shared<F>,
+        shape: Conv2dShape,
+    ) -> Result<Shared<F>> {
+        self.guard()?;
+        let mkn = shape.matmul_shape()?;
+        if kernel.len() != shape.kernel_len() {
+            return Err(Error::Misuse(format!("convolution kernel of {} elements", kernel.len())));
+        }
+        let patches = im2col_shared(input, &shape)?;
+        self.matmul(&patches, kernel, mkn)
+    }
+
+    /// The product by element-wise Beaver triples (one round, m·k·n triples).
+    pub fn matmul_elementwise(
         &mut self,
         a: &Shared<F>,
         b: &Shared<F>,
@@ -314,5 +401,33 @@ impl<'a, F: Field, P: Preprocessing<F>> Session<'a, F, P> {
             out.mac.extend(s.mac);
         }
         Ok(out)
+    }
+}
+
+impl<P: Preprocessing<Fp127>> Session<'_, Fp127, P> {
+    /// Makes one checked matrix triple for [`Session::conv2d`] of `shape` (its im2col product).
+    pub fn preprocess_conv2d(
+        &mut self,
+        generator: &mut MatrixTripleGen,
+        shape: Conv2dShape,
+    ) -> Result<()> {
+        self.guard()?;
+        let mkn = shape.matmul_shape()?;
+        self.preprocess_matmul(generator, mkn)
+    }
+
+    /// Makes one checked matrix triple of shape `m×k` by `k×n` with `generator` over this
+    /// session's channel and preprocessing, and keeps it for the next [`Session::matmul`] of that
+    /// shape. A failure aborts the session (and locks the generator and the preprocessing).
+    pub fn preprocess_matmul(
+        &mut self,
+        generator: &mut MatrixTripleGen,
+        (m, k, n): (usize, usize, usize),
+    ) -> Result<()> {
+        self.guard()?;
+        let t = generator.generate(self.ch, &mut self.prep, MatrixShape::new(m, k, n));
+        let t = self.watch(t)?;
+        self.matrix_triples.push(t);
+        Ok(())
     }
 }
