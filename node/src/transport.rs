@@ -85,12 +85,14 @@ pub struct CutPlan {
     pub fired: Arc<std::sync::OnceLock<(&'static str, Instant)>>,
     /// Channel operations this party has started.
     pub ops: Arc<std::sync::atomic::AtomicU64>,
+    /// Each step this party began, with the number of operations before it.
+    pub steps: Arc<std::sync::Mutex<Vec<(u64, &'static str)>>>,
 }
 
 impl CutPlan {
     /// A cut at operation `at_op`.
     pub fn new(at_op: u64, mode: CutMode) -> Self {
-        Self { at_op, mode, fired: Arc::default(), ops: Arc::default() }
+        Self { at_op, mode, fired: Arc::default(), ops: Arc::default(), steps: Arc::default() }
     }
 }
 
@@ -696,6 +698,11 @@ impl Channel for QuicChannel {
 
     fn begin_step(&mut self, step: &'static str) {
         self.step = step;
+        if let Some(plan) = &self.cut
+            && let Ok(mut steps) = plan.steps.lock()
+        {
+            steps.push((self.ops, step));
+        }
     }
 
     fn stats(&self) -> ChannelStats {

@@ -138,19 +138,26 @@ impl Cluster {
         l.state_value(&StateKey::Job(job.to_owned())).unwrap().is_some()
     }
 
-    /// Checks a successful run of trio `t`: every party anchored the same result, and its count
-    /// and sum (and sum of squares) are those of the trio's values in the clear.
+    /// Checks a successful run of trio `t`: every party anchored the same result, and it is
+    /// right (see [`Cluster::check_result`]).
     pub(crate) fn check_success(&self, t: usize, runs: &[PartyRun]) -> Result<(), String> {
-        let mut bytes = None;
+        let mut first: Option<&[u8]> = None;
         for (i, r) in runs.iter().enumerate() {
             let o = r.result.as_ref().map_err(|e| format!("party {i}: {e}"))?;
-            let b = o.result_bytes.clone().ok_or(format!("party {i}: no result"))?;
-            if bytes.get_or_insert(b.clone()) != &b {
+            let b = self.check_result(t, o).map_err(|e| format!("party {i}: {e}"))?;
+            if *first.get_or_insert(b) != b {
                 return Err("parties disagree on the result".into());
             }
         }
-        let v: serde_json::Value = serde_json::from_slice(&bytes.unwrap_or_default())
-            .map_err(|e| format!("result: {e}"))?;
+        Ok(())
+    }
+
+    /// Checks one party's result: its count and sum (and sum of squares) are those of the
+    /// trio's values in the clear. Returns the result bytes.
+    pub(crate) fn check_result<'a>(&self, t: usize, o: &'a JobOutcome) -> Result<&'a [u8], String> {
+        let bytes = o.result_bytes.as_deref().ok_or("no result")?;
+        let v: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| format!("result: {e}"))?;
         let all: Vec<u64> = self.trios[t].values.iter().flatten().copied().collect();
         let sum: u64 = all.iter().sum();
         if v["sum"].as_u64() != Some(sum) || v["count"].as_u64() != Some(all.len() as u64) {
@@ -162,7 +169,7 @@ impl Cluster {
                 return Err(format!("wrong sum of squares {v}: expected {sq}"));
             }
         }
-        Ok(())
+        Ok(bytes)
     }
 }
 

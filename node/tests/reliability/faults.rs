@@ -68,8 +68,10 @@ pub(crate) struct Trial {
     detect: Duration,
 }
 
-/// Channel operations each party of trio `t` makes in a clean job (which must succeed).
-fn calibrate(c: &Cluster, t: usize) -> [u64; 3] {
+/// For each party of a clean job (which must succeed): the channel operations of each phase.
+type Profile = Vec<BTreeMap<&'static str, Vec<u64>>>;
+
+fn calibrate(c: &Cluster, t: usize) -> Profile {
     let plans: Vec<CutPlan> = (0..3).map(|_| CutPlan::new(u64::MAX, CutMode::Close)).collect();
     let spec = c.spec(t);
     let runs = c.run(t, &spec, &|i| {
@@ -78,8 +80,27 @@ fn calibrate(c: &Cluster, t: usize) -> [u64; 3] {
         o
     });
     c.check_success(t, &runs).unwrap();
-    let ops = |i: usize| plans[i].ops.load(std::sync::atomic::Ordering::Relaxed);
-    [ops(0), ops(1), ops(2)]
+    plans
+        .iter()
+        .map(|p| {
+            let total = p.ops.load(std::sync::atomic::Ordering::Relaxed);
+            let mut marks = vec![(0, "node/mesh")];
+            marks.extend(p.steps.lock().unwrap().iter().copied());
+            let mut by_phase: BTreeMap<&'static str, Vec<u64>> = BTreeMap::new();
+            for (k, (start, step)) in marks.iter().enumerate() {
+                let end = marks.get(k + 1).map_or(total, |m| m.0);
+                by_phase.entry(phase(step)).or_default().extend(*start..end);
+            }
+            by_phase.retain(|_, ops| !ops.is_empty());
+            by_phase
+        })
+        .collect()
+}
+
+/// The operation `frac` of the way through `victim`'s operations in the phase named `prefix`.
+fn pick(p: &Profile, victim: usize, prefix: &str, frac: f64) -> u64 {
+    let (_, ops) = p[victim].iter().find(|(k, _)| k.starts_with(prefix)).unwrap();
+    ops[((ops.len() - 1) as f64 * frac) as usize]
 }
 
 /// Cuts party `victim` of trio `t` at operation `at_op`, checks how the job ends, then checks
@@ -134,14 +155,19 @@ fn random_trials(c: &Cluster, trials: usize, seed: u64) -> Vec<Trial> {
         let hs: Vec<_> = (0..c.trios.len())
             .map(|t| {
                 s.spawn(move || {
-                    let ops = calibrate(c, t);
-                    let mut rng = Rng(seed ^ (t as u64) << 32);
+                    let profile = calibrate(c, t);
+                    let mut rng = Rng(seed ^ ((t as u64) << 32));
                     (0..trials)
                         .map(|_| {
+                            // A phase uniformly, then an operation uniformly inside it, so
+                            // phases of few messages (base OTs, anchoring) are hit as often
+                            // as the chatty online phase.
                             let victim = rng.below(3) as usize;
+                            let phases: Vec<&Vec<u64>> = profile[victim].values().collect();
+                            let ops = phases[rng.below(phases.len() as u64) as usize];
+                            let at = ops[rng.below(ops.len() as u64) as usize];
                             let mode =
                                 if rng.below(2) == 0 { CutMode::Vanish } else { CutMode::Close };
-                            let at = rng.below(ops[victim]);
                             trial(c, t, victim, at, mode)
                         })
                         .collect()
@@ -179,13 +205,13 @@ fn report(all: &[Trial]) {
 #[test]
 fn a_peer_cut_mid_job_leaves_typed_errors_nothing_anchored_and_the_next_job_works() {
     let c = Cluster::new(1, 4, program(true), &|_, _| None);
-    let ops = calibrate(&c, 0);
-    // A silent death in preprocessing, a closed connection in the online phase, and party 0
+    let p = calibrate(&c, 0);
+    // A silent death in triple generation, a closed connection in the online phase, and party 0
     // dying between anchoring and telling the last peer (anchored: everyone had signed).
     let trials = [
-        trial(&c, 0, 2, ops[2] / 5, CutMode::Vanish),
-        trial(&c, 0, 1, ops[1] * 4 / 5, CutMode::Close),
-        trial(&c, 0, 0, ops[0] - 1, CutMode::Close),
+        trial(&c, 0, 2, pick(&p, 2, "3 triple", 0.5), CutMode::Vanish),
+        trial(&c, 0, 1, pick(&p, 1, "5 online", 0.5), CutMode::Close),
+        trial(&c, 0, 0, pick(&p, 0, "9 anchoring", 1.0), CutMode::Close),
     ];
     report(&trials);
     assert!(!trials[0].anchored && !trials[1].anchored);
