@@ -37,8 +37,9 @@ pub(crate) struct PartyRun {
 }
 
 pub(crate) struct Cluster {
-    pub(crate) dir: tempfile::TempDir,
-    pub(crate) server: LedgerServer,
+    /// Held for their lifetime: the homes' directory and the ledger service.
+    _dir: tempfile::TempDir,
+    _server: LedgerServer,
     pub(crate) trios: Vec<Trio>,
     pub(crate) program: Program,
     jobs: AtomicU64,
@@ -81,7 +82,7 @@ impl Cluster {
                 .collect();
             hs.into_iter().map(|h| h.join().unwrap()).collect()
         });
-        Self { dir, server, trios, program, jobs: AtomicU64::new(0) }
+        Self { _dir: dir, _server: server, trios, program, jobs: AtomicU64::new(0) }
     }
 
     /// The spec of a fresh job of trio `t`.

@@ -38,27 +38,34 @@ struct Service(Child);
 impl Service {
     /// Starts the service on `dir` at `addr`; returns it once it serves, with its validator.
     fn start(dir: &Path, addr: std::net::SocketAddr) -> (Self, String) {
-        let mut child = Command::new(BIN)
+        let child = Command::new(BIN)
             .args(["--json", "ledger", "start", "--dir", dir.to_str().unwrap()])
             .args(["--listen", &addr.to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut svc = Self(child);
+        let mut lines = BufReader::new(svc.0.stdout.take().unwrap()).lines();
         loop {
             let line = lines.next().expect("ledger service ended before serving").unwrap();
             let v: serde_json::Value = serde_json::from_str(&line).unwrap();
             if let Some(k) = v["validator"].as_str() {
-                return (Self(child), k.to_owned());
+                return (svc, k.to_owned());
             }
         }
     }
 
     /// SIGKILL, then reap.
-    fn kill(mut self) {
-        self.0.kill().unwrap();
-        self.0.wait().unwrap();
+    fn kill(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.0.kill(); // SIGKILL on Unix
+        let _ = self.0.wait();
     }
 }
 
@@ -178,8 +185,9 @@ impl Client {
     }
 }
 
-/// What a soak observed.
+/// What a soak observed (printed).
 #[derive(Debug)]
+#[allow(dead_code, reason = "read through Debug")]
 struct Soak {
     kills: usize,
     settled: usize,
