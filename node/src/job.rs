@@ -29,7 +29,7 @@ use crate::programs::psi_aggregate::{self, PsiAggregateParams};
 use crate::programs::secure_lr::{self, SecureLrParams};
 use crate::stats::{self, StatsParams};
 use crate::tls::PeerInfo;
-use crate::transport::{MeshConfig, QuicChannel};
+use crate::transport::{CutPlan, MeshConfig, QuicChannel};
 
 /// Domain tag of program hashes.
 const PROGRAM_DOMAIN: &[u8] = b"tessera-node/program/v1";
@@ -296,6 +296,8 @@ pub struct RunOptions {
     pub recv_timeout: Duration,
     /// Preprocessing batch size (triples, masks or bits per batch).
     pub prep_batch: usize,
+    /// Fault injection for reliability tests (see [`CutPlan`]); never set by the CLI.
+    pub cut: Option<CutPlan>,
 }
 
 impl Default for RunOptions {
@@ -305,6 +307,7 @@ impl Default for RunOptions {
             idle_timeout: Duration::from_secs(10),
             recv_timeout: Duration::from_secs(120),
             prep_batch: 1024,
+            cut: None,
         }
     }
 }
@@ -431,6 +434,7 @@ pub fn run(
     mesh.connect_timeout = opts.connect_timeout;
     mesh.idle_timeout = opts.idle_timeout;
     mesh.channel.recv_timeout = opts.recv_timeout;
+    mesh.cut = opts.cut.clone();
     let mut ch = QuicChannel::connect(home.tls_pkcs8(), &mesh)?;
     let compute_start = Instant::now();
     let r = compute_and_anchor(home, &ledger, spec, &mut ch, &input, &data, opts, progress);
@@ -643,9 +647,12 @@ fn compute_and_anchor(
     let prep = PrepOptions { batch: opts.prep_batch };
     let to = spec.recipients()?;
     let computed = compute(ch, spec, input, &to, prep, progress)?;
+    // Step labels of the node's own rounds (fault-injection tests classify cuts by them).
+    ch.begin_step("node/job/result");
     let (result_bytes, rhash) = finish_result(ch, &to, computed.result)?;
 
     progress("exchanging input commitments");
+    ch.begin_step("node/job/inputs");
     let dids = spec.dids()?;
     let my_input = input_commitment(&spec.job_id, &dids[me.index()], data);
     ch.broadcast(&my_input)?;
@@ -686,6 +693,7 @@ fn compute_and_anchor(
     let chain = ledger.chain_id();
     let msg = c.signing_message(&chain);
     let my_sig = home.key().sign(&msg);
+    ch.begin_step("node/job/sign");
     ch.broadcast(&my_sig.0)?;
     let keys = c
         .participants
@@ -714,6 +722,7 @@ fn compute_and_anchor(
             signature: sig,
         });
     }
+    ch.begin_step("node/job/anchor");
     let height = if me.index() == 0 {
         progress("anchoring the commitment on the ledger");
         let r = ledger.submit(&home.key_ref(), home.key(), TxBody::Commit(c.clone()));

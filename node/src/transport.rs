@@ -55,6 +55,45 @@ pub struct MeshConfig {
     /// Local address to listen on (default: this party's published address; differs behind
     /// NAT or when the published endpoint is a host name).
     pub bind: Option<SocketAddr>,
+    /// Fault injection for reliability tests: this party dies at a chosen channel operation.
+    /// Never set by the CLI.
+    pub cut: Option<CutPlan>,
+}
+
+/// How a party dies under a [`CutPlan`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CutMode {
+    /// As a killed process: the QUIC endpoint stops at once and sends nothing more, so peers
+    /// notice only through the idle timeout.
+    Vanish,
+    /// As a crash the OS reports: every connection is closed, so peers notice at once.
+    Close,
+}
+
+/// A fault for reliability tests: the party's links die just before its `at_op`-th channel
+/// operation (sends and receives counted from 0 after the mesh is up), so that operation and
+/// every later one fail. `fired` records the step label ([`Channel::begin_step`]) the party
+/// was in and when, so a test can tell which phase of the job the cut hit; `ops` counts the
+/// operations seen (a plan that never fires measures a job's length).
+#[derive(Clone, Debug)]
+pub struct CutPlan {
+    /// The operation the cut happens at.
+    pub at_op: u64,
+    /// How the party dies.
+    pub mode: CutMode,
+    /// Set to the step label and the time when the cut happens.
+    pub fired: Arc<std::sync::OnceLock<(&'static str, Instant)>>,
+    /// Channel operations this party has started.
+    pub ops: Arc<std::sync::atomic::AtomicU64>,
+    /// Each step this party began, with the number of operations before it.
+    pub steps: Arc<std::sync::Mutex<Vec<(u64, &'static str)>>>,
+}
+
+impl CutPlan {
+    /// A cut at operation `at_op`.
+    pub fn new(at_op: u64, mode: CutMode) -> Self {
+        Self { at_op, mode, fired: Arc::default(), ops: Arc::default(), steps: Arc::default() }
+    }
 }
 
 impl MeshConfig {
@@ -68,6 +107,7 @@ impl MeshConfig {
             idle_timeout: Duration::from_secs(10),
             channel: ChannelConfig::default(),
             bind: None,
+            cut: None,
         }
     }
 }
@@ -122,6 +162,12 @@ pub struct QuicChannel {
     stats: ChannelStats,
     last_was_send: bool,
     budget: BufferBudget,
+    /// The step label of the current protocol step.
+    step: &'static str,
+    /// Channel operations so far, and the fault plan they count towards.
+    ops: u64,
+    cut: Option<CutPlan>,
+    cut_done: bool,
 }
 
 impl std::fmt::Debug for QuicChannel {
@@ -317,7 +363,44 @@ impl QuicChannel {
             stats: ChannelStats::default(),
             last_was_send: false,
             budget,
+            step: "node/mesh",
+            ops: 0,
+            cut: cfg.cut.clone(),
+            cut_done: false,
         })
+    }
+
+    /// Counts one channel operation; kills the links when the fault plan says so.
+    fn tick(&mut self) -> tessera_mpc::Result<()> {
+        const CUT: tessera_mpc::Error = tessera_mpc::Error::Misuse("links cut by a fault plan");
+        if self.cut_done {
+            return Err(CUT);
+        }
+        let op = self.ops;
+        self.ops += 1;
+        let Some(plan) = self.cut.as_ref() else { return Ok(()) };
+        plan.ops.store(self.ops, std::sync::atomic::Ordering::Relaxed);
+        if plan.at_op != op {
+            return Ok(());
+        }
+        let _ = plan.fired.set((self.step, Instant::now()));
+        tracing::warn!(op, step = self.step, mode = ?plan.mode, "fault plan: cutting every link");
+        self.cut_done = true;
+        match plan.mode {
+            CutMode::Vanish => {
+                // Tasks (endpoint driver included) stop without sending another packet.
+                if let Some(rt) = self.rt.take() {
+                    rt.shutdown_background();
+                }
+            }
+            CutMode::Close => {
+                for l in self.links.iter().flatten() {
+                    l.conn.close(VarInt::from_u32(4), b"fault plan: crashed");
+                }
+                self.endpoint.close(VarInt::from_u32(4), b"fault plan: crashed");
+            }
+        }
+        Err(CUT)
     }
 
     /// Bytes peers have sent that this party has not read yet (frames still arriving included).
@@ -549,6 +632,7 @@ impl Channel for QuicChannel {
     }
 
     fn send(&mut self, to: PartyId, payload: &[u8]) -> tessera_mpc::Result<()> {
+        self.tick()?;
         if payload.len() > self.config.max_frame_bytes {
             return Err(tessera_mpc::Error::FrameTooLarge {
                 peer: to,
@@ -571,6 +655,7 @@ impl Channel for QuicChannel {
     }
 
     fn recv(&mut self, from: PartyId) -> tessera_mpc::Result<Vec<u8>> {
+        self.tick()?;
         let timeout = self.config.recv_timeout;
         let rt = self.rt.as_ref().ok_or(tessera_mpc::Error::Misuse("channel shut down"))?;
         let handle = rt.handle().clone();
@@ -608,6 +693,15 @@ impl Channel for QuicChannel {
                 Err(tessera_mpc::Error::PeerDisconnected { peer: from })
             }
             Err(_) => Err(tessera_mpc::Error::Timeout { peer: from, after: timeout }),
+        }
+    }
+
+    fn begin_step(&mut self, step: &'static str) {
+        self.step = step;
+        if let Some(plan) = &self.cut
+            && let Ok(mut steps) = plan.steps.lock()
+        {
+            steps.push((self.ops, step));
         }
     }
 
