@@ -4,7 +4,8 @@
 //!
 //! `cargo run --release -p tessera-protocols --example triples_compare -- [count] [parties] [backend]`
 //!
-//! `backend` is VoleSpdz's: `silent` (default: Ferret + Wolverine VOLE), `silent-small` or
+//! `backend` is VoleSpdz's: `silent-small` (default: Ferret + Wolverine VOLE on small rounds), `silent` (their
+//! large rounds) or
 //! `stand-in` (SoftSpokenOT COTs + COPEe). Peak memory is the process's resident high-water mark
 //! (`VmHWM`), reset before each protocol through `/proc/self/clear_refs` (Linux); it covers all
 //! parties, since they are threads of this process.
@@ -90,8 +91,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let count: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(65_536);
     let n: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(2);
     let backend = match args.next().as_deref() {
-        None | Some("silent") => VoleBackend::Silent,
-        Some("silent-small") => VoleBackend::SilentSmall,
+        Some("silent") => VoleBackend::Silent,
+        None | Some("silent-small") => VoleBackend::SilentSmall,
         Some("stand-in") => VoleBackend::StandIn,
         Some(other) => return Err(format!("unknown backend {other}").into()),
     };

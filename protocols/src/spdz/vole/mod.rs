@@ -94,11 +94,14 @@ const WIDTH: usize = 2;
 pub enum Backend {
     /// Ferret random COT (`tessera_ot::ferret`, its standard 128-bit parameters: under half a
     /// bit per COT, about 350 MB per COT instance while a round runs) and Wolverine VOLE
-    /// (`tessera_ot::vole`, its 128-bit parameters). The default.
+    /// (`tessera_ot::vole`, its 128-bit parameters). Pays off from millions of triples: its first
+    /// round makes ~10 M correlations per pair and direction before the first triple.
     Silent,
     /// As [`Backend::Silent`] with smaller rounds of the same 128-bit parameter tables: Ferret's
     /// small set (about 20 MB per instance, about 5 bits per COT) and Wolverine's second VOLE
-    /// level repeated (166,400 VOLEs per extension) instead of its 10 M level.
+    /// level repeated (166,400 VOLEs per extension) instead of its 10 M level. The default: it
+    /// was 2.8× faster than [`Backend::Silent`] at 65,536 triples for 1.5 % more bits
+    /// (`docs/BENCHMARKS.md`, "VOLE SPDZ vs MASCOT").
     SilentSmall,
     /// **INSECURE — tests only**: the silent sources on toy LPN sizes that give no security,
     /// so tests run every code path in milliseconds.
@@ -120,7 +123,7 @@ pub struct VoleSpdzConfig {
 
 impl Default for VoleSpdzConfig {
     fn default() -> Self {
-        Self { backend: Backend::Silent, batch: 2048 }
+        Self { backend: Backend::SilentSmall, batch: 2048 }
     }
 }
 
