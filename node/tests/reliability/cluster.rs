@@ -52,6 +52,7 @@ pub(crate) fn program(triples: bool) -> Program {
     Program::JointStats(StatsParams {
         histogram_edges: vec![],
         squares: if triples { Squares::Triples } else { Squares::None },
+        preprocessing: Default::default(),
     })
 }
 
