@@ -194,7 +194,7 @@ fn run_in(
         .map_err(|e| Error::io(root.join("job.toml"), e))?;
 
     say(&format!(
-        "4. running job {} on SPDZ/MASCOT between 3 nodes over QUIC with DID-bound mutual TLS…",
+        "4. running job {} on SPDZ (VOLE preprocessing) between 3 nodes over QUIC with DID-bound mutual TLS…",
         spec.job_id
     ));
     let t = Instant::now();

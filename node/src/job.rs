@@ -914,14 +914,14 @@ mod tests {
         let outs = "\"did:tessera:a\"";
         for name in ["joint-stats", "secure-lr"] {
             let dflt = spec(outs, &format!("name = \"{name}\""), PARTIES).unwrap();
-            let explicit = format!("name = \"{name}\"\npreprocessing = \"mascot\"");
+            let explicit = format!("name = \"{name}\"\npreprocessing = \"vole\"");
             let explicit = spec(outs, &explicit, PARTIES).unwrap();
             // The default is written out, so the hash grants name fixes the protocol.
             assert_eq!(dflt.program.hash().unwrap(), explicit.program.hash().unwrap());
-            let vole = format!("name = \"{name}\"\npreprocessing = \"vole\"");
-            let vole = spec(outs, &vole, PARTIES).unwrap();
+            let mascot = format!("name = \"{name}\"\npreprocessing = \"mascot\"");
+            let mascot = spec(outs, &mascot, PARTIES).unwrap();
             // A grant for one protocol does not authorise the other.
-            assert_ne!(dflt.program.hash().unwrap(), vole.program.hash().unwrap());
+            assert_ne!(dflt.program.hash().unwrap(), mascot.program.hash().unwrap());
             let bogus = format!("name = \"{name}\"\npreprocessing = \"trust-me\"");
             let err = spec(outs, &bogus, PARTIES).unwrap_err().to_string();
             assert!(err.contains("preprocessing") || err.contains("trust-me"), "{err}");

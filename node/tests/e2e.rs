@@ -196,7 +196,7 @@ fn killing_a_node_mid_job_stops_the_others_and_anchors_nothing() {
     let b = net.spawn(1, &extra);
     let mut c = net.spawn(2, &extra);
     // Wait until carol is inside the computation, then kill her.
-    let _rest = wait_for(&mut c, "MASCOT setup");
+    let _rest = wait_for(&mut c, "VOLE SPDZ setup");
     c.kill().unwrap();
     let _ = c.wait();
     let t = Instant::now();

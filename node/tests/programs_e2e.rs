@@ -123,14 +123,14 @@ fn joint_stats_to_one_recipient_leaves_the_others_without_the_result() {
 }
 
 #[test]
-fn joint_stats_on_vole_preprocessing_matches_the_sum() {
+fn joint_stats_on_mascot_preprocessing_matches_the_sum() {
     let files: Vec<String> =
         (0..3).map(|i| (0..10).map(|k| format!("{}\n", 500 + k * 13 + i * 7)).collect()).collect();
     let sum: u64 = (0..3).flat_map(|i| (0..10).map(move |k| 500 + k * 13 + i * 7)).sum();
     let net = Net::new(
         &["alice", "bob", "carol"],
         &files,
-        "name = \"joint-stats\"\npreprocessing = \"vole\"",
+        "name = \"joint-stats\"\npreprocessing = \"mascot\"",
         &["alice", "bob", "carol"],
         &[],
     );

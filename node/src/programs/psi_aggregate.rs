@@ -130,7 +130,7 @@ pub fn run(
     progress("private set intersection (ECDH-PSI over Ristretto255)");
     let rows = super::align::align_all(ch, ids)?;
     let size = rows.len();
-    progress(&format!("intersection: {size} rows; MASCOT setup"));
+    progress(&format!("intersection: {size} rows; {}", prep::setup_phase(params.preprocessing)));
     let mut s_rows = Vec::with_capacity(size);
     for &r in &rows {
         s_rows.push(Fp127::from_u64(*values.get(r).ok_or_else(|| Error::invalid("input", "row"))?));

@@ -33,10 +33,10 @@ impl Rng {
 /// The phase of a job a step label belongs to.
 fn phase(step: &str) -> &'static str {
     match step {
-        "node/mesh" => "0 sizes (before MASCOT)",
+        "node/mesh" => "0 sizes (before preprocessing)",
         "ot/base" => "1 OT setup: base OTs",
         s if s.starts_with("ot/") => "2 OT extension",
-        s if s.starts_with("mascot/") => "3 triple generation",
+        s if s.starts_with("mascot/") || s.starts_with("spdz/vole/") => "3 triple generation",
         "session/agree" => "4 online: session agreement",
         "spdz/input" => "5 online: inputs",
         s if s.starts_with("spdz/") => "6 online: opening, MAC check",
