@@ -7,6 +7,8 @@ pub mod mpc;
 pub mod node;
 pub mod proto;
 pub mod tee;
+#[cfg(feature = "tfhe")]
+pub mod tfhe;
 
 use crate::Target;
 
@@ -16,6 +18,8 @@ pub fn all() -> Vec<Target> {
     out.extend(mpc::targets());
     out.extend(proto::targets());
     out.extend(fhe::targets());
+    #[cfg(feature = "tfhe")]
+    out.extend(tfhe::targets());
     out.extend(ledger::targets());
     out.extend(tee::targets());
     out.extend(node::targets());
