@@ -21,5 +21,5 @@ pub mod panic_capture;
 pub mod target;
 pub mod targets;
 
-pub use engine::{Budget, Finding, Report, fuzz};
+pub use engine::{Budget, Finding, Report, execute, fuzz};
 pub use target::{Target, Verdict};

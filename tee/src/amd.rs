@@ -168,6 +168,7 @@ pub(crate) fn verify(
 
     check_validity("ARK", chain.ark_validity, now_secs)?;
     check_validity("ASK", chain.ask_validity, now_secs)?;
+    crate::der_bounds::check(&evidence.vcek_der).map_err(|e| TeeError::malformed("VCEK", e))?;
     let vcek_x509 = x509_cert::Certificate::from_der(&evidence.vcek_der)
         .map_err(|e| TeeError::malformed("VCEK", e))?;
     check_validity("VCEK", validity(&vcek_x509), now_secs)?;

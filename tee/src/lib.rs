@@ -74,6 +74,7 @@ mod amd;
 mod backend;
 mod binding;
 mod claims;
+mod der_bounds;
 mod error;
 mod evidence;
 mod intel;
