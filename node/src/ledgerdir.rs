@@ -1,13 +1,15 @@
 //! The embedded single-validator ledger, shared by the nodes of one host through a directory.
 //!
 //! `tessera ledger start` creates `<dir>/genesis.json` (the trust anchor: it names the validator
-//! set), `<dir>/validator.key` and `<dir>/admin.key` (mode 0600) and `<dir>/ledger.redb`. Every
+//! set), `<dir>/validator.key` and `<dir>/admin.key` (mode 0600), the key's signing record
+//! `<dir>/validator.guard` and `<dir>/ledger.redb`. Every
 //! node process that needs the ledger takes the exclusive lock `<dir>/ledger.lock`, opens the
 //! database, submits and seals (one block per transaction) or reads, and closes it again, so any
 //! number of local processes share one ledger safely.
 //!
-//! The database is created only there, at genesis: a missing or unreadable `ledger.redb` is
-//! [`Error::LedgerFile`], never a fresh chain. Sealing keeps the validator's signing record in
+//! The database and the signing record are created only there, at genesis: a missing or
+//! unreadable `ledger.redb` or `validator.guard` is [`Error::LedgerFile`], never a fresh chain
+//! or a forgotten record. Sealing keeps the validator's signing record in
 //! `<dir>/validator.guard`, beside its key and outside the database, so a deleted, re-created or
 //! rolled-back database cannot make the validator certify a second block at a height it signed
 //! (see [`tessera_ledger::SignGuard`]). Copy both files when moving the validator.
@@ -99,6 +101,8 @@ impl LedgerDir {
         let me = Self { path: path.to_path_buf(), genesis };
         {
             let _lock = me.lock()?;
+            // The key's signing record is born with it, like the database with the genesis.
+            SignGuard::create(path.join(GUARD_FILE)).map_err(|e| me.file_error(e))?;
             Ledger::create(me.db_path(), &me.genesis).map_err(|e| me.file_error(e))?;
         }
         // Written last: its presence is what marks the directory as holding a ledger.
@@ -173,6 +177,13 @@ impl LedgerDir {
             L::Unreadable { path, reason } => Error::LedgerFile {
                 path,
                 reason: format!("is unreadable ({reason}): restore it from a backup"),
+            },
+            L::NoSigningRecord(path) => Error::LedgerFile {
+                path,
+                reason: "is missing: the validator's signing record is not re-created (the \
+                         validator could sign a second block at a height it signed); restore it \
+                         with the validator key"
+                    .into(),
             },
             L::DatabaseExists(path) => {
                 Error::LedgerFile { path, reason: "already exists; not overwritten".into() }
