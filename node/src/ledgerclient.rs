@@ -10,11 +10,11 @@
 //!
 //! **Freshness.** A genuine but old state receipt (a grant before its revocation) verifies, so
 //! the client also keeps a minimum height: it sends it with every state query
-//! ([`Request::FreshState`]; a service behind it answers [`ErrorCode::Behind`]) and refuses every
-//! state receipt below it with [`Error::StaleLedger`]. The floor rises to the height of every certified answer the client
-//! accepts (the service can never go back behind what it showed this client), and a caller that
-//! knows more, such as the height of a revocation, raises it with
-//! [`RemoteLedger::require_height`]. Across connections it is the caller's to carry; beyond
+//! ([`Request::FreshState`]; a service behind it answers [`ErrorCode::Behind`]) and refuses
+//! every state receipt below it with [`Error::StaleLedger`]. The floor rises to the height of
+//! every certified answer the client accepts (the service can never go back behind what it
+//! showed this client), and a caller that knows more, such as the height of a revocation, raises
+//! it with [`RemoteLedger::require_height`]. Across connections it is the caller's to carry; beyond
 //! that, freshness is the validator's word (there is no gossip to check it).
 
 use std::net::SocketAddr;
@@ -234,7 +234,6 @@ impl RemoteLedger {
                 }
             }
             Response::Error { code: ErrorCode::NoBlockYet, .. } if min_height == 0 => Ok(None),
-            // The service says it is behind the floor: refuse exactly as an old receipt would be.
             // The service says it is behind the floor. Its certified tip tells by how much (and
             // is refused as stale below the floor); a tip at the floor makes the answer a lie.
             Response::Error { code: ErrorCode::Behind | ErrorCode::NoBlockYet, .. } => {

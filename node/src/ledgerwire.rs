@@ -5,13 +5,14 @@
 //!
 //! Requests: `Hello` (which DID this connection speaks for; the server checks the TLS key),
 //! `Info` (the genesis), `Tip` (latest certified header), `State` (a state receipt: DID documents,
-//! nonces, data sets, grants, job records; `FreshState` demands a minimum block height), `TxReceipt` and `Submit` (a signed transaction, sealed
+//! nonces, data sets, grants, job records), `FreshState` (the same from a block at a minimum
+//! height, else [`ErrorCode::Behind`]), `TxReceipt` and `Submit` (a signed transaction, sealed
 //! into a block; the answer is its receipt), `Audit` (an audit query, supervisors only; the answer
 //! carries receipts the client checks with [`tessera_ledger::audit::verify_answer`]) and
-//! `JobEvidence` (the receipts showing a job's grants, for `tessera verify`). Every answer that carries ledger data is a receipt or
-//! a certified header, so the client checks it against the validator set itself. Sizes are
-//! bounded on both sides ([`MAX_REQUEST`], [`MAX_RESPONSE`]); anything that does not decode is a
-//! typed [`ErrorCode::Malformed`] answer, never a panic.
+//! `JobEvidence` (the receipts showing a job's grants, for `tessera verify`). Every answer that
+//! carries ledger data is a receipt or a certified header, so the client checks it against the
+//! validator set itself. Sizes are bounded on both sides ([`MAX_REQUEST`], [`MAX_RESPONSE`]);
+//! anything that does not decode is a typed [`ErrorCode::Malformed`] answer, never a panic.
 
 use tessera_ledger::audit::{Answer, JobEvidence, Query};
 use tessera_ledger::codec::{MAX_ID_LEN, MAX_TX_BYTES, Reader, Writer};

@@ -137,12 +137,12 @@ fn a_service_behind_the_clients_height_is_refused_and_an_old_receipt_is_stale() 
         Response::Hello { member: true }
     );
     let key = StateKey::Did("alice".into());
-    let receipt = |min_height| match s.request(&Request::FreshState { key: key.clone(), min_height })
-    {
-        Ok(Response::Receipt(rc)) => Ok(rc),
-        Ok(Response::Error { code, .. }) => Err(code),
-        other => panic!("unexpected answer {other:?}"),
-    };
+    let receipt =
+        |min_height| match s.request(&Request::FreshState { key: key.clone(), min_height }) {
+            Ok(Response::Receipt(rc)) => Ok(rc),
+            Ok(Response::Error { code, .. }) => Err(code),
+            other => panic!("unexpected answer {other:?}"),
+        };
     let old = receipt(0).unwrap();
 
     // The chain moves on (a rejected revocation still seals a block).
