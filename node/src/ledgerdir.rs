@@ -75,8 +75,16 @@ impl LedgerDir {
     pub fn create_with(path: &Path, chain_name: &str, supervisors: &[Did]) -> Result<Self> {
         fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
         let gpath = path.join("genesis.json");
-        if gpath.exists() || path.join(DB_FILE).exists() {
-            return Err(Error::Usage(format!("{} already holds a ledger", path.display())));
+        // Checked before anything is written: a leftover key or signing record (say, after the
+        // database and genesis were deleted) is never overwritten, nor left beside fresh keys.
+        let ours = ["genesis.json", DB_FILE, GUARD_FILE, "validator.key", "admin.key"];
+        if let Some(f) = ours.iter().map(|f| path.join(f)).find(|f| f.symlink_metadata().is_ok()) {
+            return Err(Error::Usage(format!(
+                "{} already holds a ledger ({} exists); a new one is created only in an empty \
+                 directory",
+                path.display(),
+                f.display()
+            )));
         }
         let validator = KeyPair::generate(SignatureSuite::Ed25519)?;
         let admin = KeyPair::generate(SignatureSuite::Ed25519)?;
@@ -192,6 +200,24 @@ impl LedgerDir {
         }
     }
 
+    /// Checks that the validator can seal: the database and the signing record open, and the
+    /// record agrees with the chain (a re-created or rolled-back database is refused with
+    /// [`tessera_ledger::Error::DoubleSign`]; a block signed but not committed is committed).
+    /// `tessera ledger start` runs it, so a damaged directory fails at start, not at the first
+    /// transaction.
+    pub fn check_validator(&self) -> Result<u64> {
+        let _lock = self.lock()?;
+        let engine = self.engine(self.open_db()?)?;
+        Ok(engine.ledger().tip().height)
+    }
+
+    /// The single-validator engine on `ledger` with the signing record; the caller holds the
+    /// lock.
+    fn engine(&self, ledger: Ledger) -> Result<SingleValidator> {
+        let guard = SignGuard::open(self.path.join(GUARD_FILE)).map_err(|e| self.file_error(e))?;
+        Ok(SingleValidator::new(ledger, self.validator_key()?, guard, EngineConfig::default())?)
+    }
+
     /// Runs `f` on the ledger under the directory lock.
     pub fn read<T>(&self, f: impl FnOnce(&Ledger) -> Result<T>) -> Result<T> {
         let _lock = self.lock()?;
@@ -221,9 +247,7 @@ impl LedgerDir {
     /// Seals one transaction; the caller holds the lock.
     fn seal(&self, ledger: Ledger, tx: Transaction) -> Result<Hash32> {
         let time = now_ms().max(ledger.tip().time_ms + 1);
-        let guard = SignGuard::open(self.path.join(GUARD_FILE)).map_err(|e| self.file_error(e))?;
-        let mut engine =
-            SingleValidator::new(ledger, self.validator_key()?, guard, EngineConfig::default())?;
+        let mut engine = self.engine(ledger)?;
         let id = engine.submit(tx).map_err(|e| Error::Rejected(e.to_string()))?;
         let outcome = engine.seal(time)?.ok_or(Error::Rejected("nothing sealed".into()))?;
         if let Some((_, e)) = outcome.rejected.iter().find(|(r, _)| *r == id) {

@@ -356,7 +356,9 @@ fn run(cli: &Cli) -> Result<()> {
                     .collect::<Result<Vec<_>>>()?;
                 LedgerDir::create_with(dir, chain, &s)?
             };
-            let h = l.height()?;
+            // Fails here, naming the file, if the database or the signing record is missing or
+            // damaged, or the database was re-created or rolled back under the validator.
+            let h = l.check_validator()?;
             let id = hex::encode(l.chain_id());
             out(
                 cli,
