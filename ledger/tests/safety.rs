@@ -302,3 +302,44 @@ fn a_corrupted_database_gives_a_typed_error_never_a_panic() {
     assert_eq!(ok + refused, 200);
     assert!(refused > 0, "no corruption was noticed");
 }
+
+#[test]
+fn a_corrupted_signing_record_gives_a_typed_error_never_a_panic_or_an_empty_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let (g, v, _) = ledger_with_blocks(dir.path(), 2);
+    let gp = dir.path().join("validator.guard");
+    let pristine = std::fs::read(&gp).unwrap();
+    let victim = dir.path().join("victim.guard");
+    // Every truncation, and random flips and zeroed runs.
+    let mut cases: Vec<Vec<u8>> = (0..pristine.len()).map(|n| pristine[..n].to_vec()).collect();
+    for seed in 0..300u64 {
+        let mut s = seed;
+        let mut bytes = pristine.clone();
+        for _ in 0..1 + splitmix(&mut s) % 4 {
+            let at = (splitmix(&mut s) % bytes.len() as u64) as usize;
+            bytes[at] ^= 1 + (splitmix(&mut s) % 255) as u8;
+        }
+        if seed % 3 == 0 {
+            let at = (splitmix(&mut s) % bytes.len() as u64) as usize;
+            let end = (at + 16).min(bytes.len());
+            bytes[at..end].fill(0);
+        }
+        if bytes != pristine {
+            cases.push(bytes);
+        }
+    }
+    for (i, bytes) in cases.iter().enumerate() {
+        std::fs::write(&victim, bytes).unwrap();
+        match std::panic::catch_unwind(|| SignGuard::open(&victim)) {
+            Ok(Err(Error::Unreadable { path, .. })) => assert_eq!(path, victim),
+            Ok(Ok(_)) => panic!("case {i}: a damaged signing record was accepted"),
+            Ok(Err(e)) => panic!("case {i}: untyped refusal {e:?}"),
+            Err(_) => panic!("case {i}: the signing record decoder panicked"),
+        }
+    }
+    // The engine refuses to start on one too, and leaves it as it was.
+    std::fs::write(&gp, &cases[cases.len() - 1]).unwrap();
+    let l = Ledger::open(dir.path().join("l.redb"), &g).unwrap();
+    assert!(matches!(try_engine(l, &v, dir.path()), Err(Error::Unreadable { .. })));
+    assert_eq!(std::fs::read(&gp).unwrap(), cases[cases.len() - 1]);
+}
