@@ -42,7 +42,7 @@ fn setup(max_block: usize) -> Setup {
     let ledger = Ledger::create(dir.path().join("b.redb"), &g).unwrap();
     let chain = ledger.chain_id();
     let cfg = EngineConfig { max_block_txs: max_block, block_interval_ms: 200 };
-    let guard = SignGuard::open(dir.path().join("validator.guard")).unwrap();
+    let guard = SignGuard::create(dir.path().join("validator.guard")).unwrap();
     let mut engine = SingleValidator::new(ledger, validator, guard, cfg).unwrap();
     let mut parts = Vec::new();
     for name in ["p1", "p2"] {

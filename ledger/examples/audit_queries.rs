@@ -82,7 +82,10 @@ fn main() {
     } else {
         Ledger::create(&db, &genesis).unwrap()
     };
-    let guard = SignGuard::open(dir.join("validator.guard")).unwrap();
+    let guard_path = dir.join("validator.guard");
+    let guard =
+        if built_already { SignGuard::open(&guard_path) } else { SignGuard::create(&guard_path) };
+    let guard = guard.unwrap();
     let cfg = EngineConfig { max_block_txs: BLOCK, block_interval_ms: 1 };
     let mut engine = SingleValidator::new(ledger, validator, guard, cfg).unwrap();
     // A kept database is resumed: every transaction raised its signer's nonce by one, and

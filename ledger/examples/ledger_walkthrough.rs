@@ -30,7 +30,7 @@ fn main() -> Result<()> {
     std::fs::create_dir_all(&dir)?;
     let ledger = Ledger::create(dir.join("ledger.redb"), &genesis)?;
     let chain = ledger.chain_id();
-    let guard = SignGuard::open(dir.join("validator.guard"))?;
+    let guard = SignGuard::create(dir.join("validator.guard"))?;
     let mut engine = SingleValidator::new(ledger, validator, guard, EngineConfig::default())?;
     let mut now = 1_000u64;
     let mut seal = |engine: &mut SingleValidator| -> Result<()> {

@@ -122,9 +122,16 @@ pub enum Error {
     /// chain.
     #[error("no ledger database at {0} (it is created only at genesis, never on open)")]
     NoDatabase(std::path::PathBuf),
-    /// [`crate::Ledger::create`] found a file already there.
-    #[error("a file already exists at {0}; refusing to create a ledger over it")]
+    /// [`crate::Ledger::create`] or [`crate::SignGuard::create`] found a file already there.
+    #[error(
+        "a file already exists at {0}; refusing to create a ledger database or signing record over it"
+    )]
     DatabaseExists(std::path::PathBuf),
+    /// The validator's signing record does not exist. It is created with the validator key
+    /// ([`crate::SignGuard::create`]), never on open, so deleting it (with the database or not)
+    /// cannot make the validator forget what it signed.
+    #[error("no signing record at {0} (it is created with the validator key, never on open)")]
+    NoSigningRecord(std::path::PathBuf),
     /// The database file exists but is not a readable ledger (emptied, overwritten or damaged);
     /// also what a panic inside the storage engine on such a file becomes.
     #[error("ledger database {path} is unreadable: {reason}")]

@@ -35,7 +35,8 @@
 //! // The database is created once, at genesis; later runs use `Ledger::open`.
 //! let ledger = Ledger::create(dir.join("ledger.redb"), &genesis)?;
 //! // The validator's signing record lives next to its key, outside the database.
-//! let guard = SignGuard::open(dir.join("validator.guard"))?;
+//! // Created with the key and never on open, like the database.
+//! let guard = SignGuard::create(dir.join("validator.guard"))?;
 //! let mut engine = SingleValidator::new(ledger, validator, guard, EngineConfig::default())?;
 //!
 //! // Alice registers did:tessera:alice with an SM2 key, and a data set.

@@ -65,6 +65,7 @@ fn sigkill_mid_write_reopens_at_last_block() {
     let validator = KeyPair::generate(SignatureSuite::Ed25519).unwrap();
     std::fs::write(dir.path().join("validator.key"), validator.secret_bytes().as_ref()).unwrap();
     drop(Ledger::create(dir.path().join("l.redb"), &genesis(&validator)).unwrap());
+    SignGuard::create(dir.path().join("validator.guard")).unwrap();
     let exe = std::env::current_exe().unwrap();
     let mut last_seen = 0u64;
     for round in 0..4u64 {

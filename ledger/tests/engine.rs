@@ -21,6 +21,7 @@ fn seals_on_size_or_interval() {
     // An engine whose key is not a validator is refused.
     let stranger = KeyPair::generate(SignatureSuite::Ed25519).unwrap();
     let cfg = EngineConfig { max_block_txs: 3, block_interval_ms: 500 };
+    SignGuard::create(dir.path().join("validator.guard")).unwrap();
     let guard = || SignGuard::open(dir.path().join("validator.guard")).unwrap();
     let ledger = match SingleValidator::new(ledger, stranger, guard(), cfg) {
         Err(Error::Misuse(_)) => Ledger::open(dir.path().join("l.redb"), &g).unwrap(),

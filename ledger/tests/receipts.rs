@@ -187,7 +187,7 @@ fn a_receipt_of_another_chain_certified_by_the_same_validators_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = Ledger::create(dir.path().join("staging.redb"), &staging).unwrap();
     let key = KeyPair::from_secret(SignatureSuite::Ed25519, &validator.secret_bytes()).unwrap();
-    let guard = SignGuard::open(dir.path().join("validator.guard")).unwrap();
+    let guard = SignGuard::create(dir.path().join("validator.guard")).unwrap();
     let mut engine = SingleValidator::new(ledger, key, guard, EngineConfig::default()).unwrap();
     let user = KeyPair::generate(SignatureSuite::Ed25519).unwrap();
     let body = TxBody::RegisterDataSet {

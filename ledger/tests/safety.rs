@@ -13,6 +13,7 @@ fn ledger_with_blocks(dir: &std::path::Path, blocks: u64) -> (Genesis, KeyPair, 
         (0..3).map(|_| KeyPair::generate(SignatureSuite::Ed25519).unwrap()).collect();
     let g = genesis_with(LedgerHash::Sha256, &validator, &admins);
     let ledger = Ledger::create(dir.join("l.redb"), &g).unwrap();
+    SignGuard::create(dir.join("validator.guard")).unwrap();
     let mut e = engine(ledger, &validator, dir);
     let ids = (0..blocks).map(|b| seal_one(&mut e, &g, &format!("d{b}"), 10_000 + b)).collect();
     (g, validator, ids)
@@ -168,6 +169,87 @@ fn a_damaged_signing_record_is_an_error_not_an_empty_record() {
     assert!(matches!(SignGuard::open(&gp), Err(Error::Unreadable { .. })));
 }
 
+#[test]
+fn the_signing_record_is_made_with_the_key_and_never_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let (g, v, _) = ledger_with_blocks(dir.path(), 2);
+    let (p, gp) = (dir.path().join("l.redb"), dir.path().join("validator.guard"));
+    assert!(matches!(SignGuard::create(&gp), Err(Error::DatabaseExists(_))), "record overwritten");
+    assert_eq!(SignGuard::open(&gp).unwrap().last().unwrap().header.height, 2);
+
+    // The operator deletes the database *and* the record, and re-runs genesis: the engine
+    // does not start from nothing, it names the missing record.
+    std::fs::remove_file(&p).unwrap();
+    std::fs::remove_file(&gp).unwrap();
+    let fresh = Ledger::create(&p, &g).unwrap();
+    match try_engine(fresh, &v, dir.path()) {
+        Err(Error::NoSigningRecord(q)) => assert_eq!(q, gp),
+        other => panic!("a missing signing record was taken as empty: {other:?}"),
+    }
+    assert!(!gp.exists(), "open created a record");
+}
+
+#[test]
+fn one_round_signs_one_block_and_the_rule_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (g, _, _) = ledger_with_blocks(dir.path(), 1);
+    let gp = dir.path().join("validator.guard");
+    let l = Ledger::open(dir.path().join("l.redb"), &g).unwrap();
+    let a = l.prepare(vec![dataset_tx(&g, "a")], 20_000).unwrap();
+    let b = l.prepare(vec![dataset_tx(&g, "b")], 20_000).unwrap();
+    assert_eq!((a.header.height, b.header.height), (2, 2));
+    assert_ne!(a.header.hash(), b.header.hash());
+
+    let mut guard = SignGuard::open(&gp).unwrap();
+    guard.record_round(&a.header, 3, &a.txs).unwrap();
+    // The same block again (a resend after a crash) is fine; another one in that round is not,
+    // nor anything in an earlier round, also from a freshly loaded record (a restart).
+    guard.record_round(&a.header, 3, &a.txs).unwrap();
+    for mut gd in [guard, SignGuard::open(&gp).unwrap()] {
+        let refused = [(&b, 3), (&a, 2), (&b, 0)];
+        for (blk, round) in refused {
+            assert!(matches!(
+                gd.record_round(&blk.header, round, &blk.txs),
+                Err(Error::DoubleSign { height: 2, signed: 2 })
+            ));
+        }
+        // The single-validator call signs round 0: below the recorded round 3.
+        assert!(matches!(gd.record(&b.header, &b.txs), Err(Error::DoubleSign { .. })));
+    }
+    let last = SignGuard::open(&gp).unwrap().last().cloned().unwrap();
+    assert_eq!((last.round, last.header.hash()), (3, a.header.hash()));
+    // A later round may carry another block (Tendermint's re-proposal after a failed round).
+    let mut guard = SignGuard::open(&gp).unwrap();
+    guard.record_round(&b.header, 4, &b.txs).unwrap();
+    assert_eq!(SignGuard::open(&gp).unwrap().last().unwrap().round, 4);
+}
+
+#[test]
+fn a_signing_record_of_the_first_format_reads_as_round_zero() {
+    // `TSGUARD1` ‖ header ‖ count ‖ transactions ‖ SHA-256: records written before rounds were.
+    let dir = tempfile::tempdir().unwrap();
+    let (g, _, _) = ledger_with_blocks(dir.path(), 1);
+    let gp = dir.path().join("validator.guard");
+    let l = Ledger::open(dir.path().join("l.redb"), &g).unwrap();
+    let a = l.prepare(vec![dataset_tx(&g, "a")], 20_000).unwrap();
+    let mut w = codec::Writer::new();
+    w.raw(b"TSGUARD1");
+    a.header.encode(&mut w);
+    w.len(a.txs.len());
+    for tx in &a.txs {
+        w.bytes(&tx.to_bytes());
+    }
+    let mut bytes = w.into_bytes();
+    let sum = LedgerHash::Sha256.hash(&[&bytes]);
+    bytes.extend_from_slice(&sum);
+    std::fs::write(&gp, &bytes).unwrap();
+    let mut guard = SignGuard::open(&gp).unwrap();
+    let last = guard.last().unwrap();
+    assert_eq!((last.round, &last.header, &last.txs), (0, &a.header, &a.txs));
+    let b = l.prepare(vec![dataset_tx(&g, "b")], 20_000).unwrap();
+    assert!(matches!(guard.record(&b.header, &b.txs), Err(Error::DoubleSign { .. })));
+}
+
 /// Deterministic generator for the corruption seeds (SplitMix64).
 fn splitmix(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -219,4 +301,45 @@ fn a_corrupted_database_gives_a_typed_error_never_a_panic() {
     }
     assert_eq!(ok + refused, 200);
     assert!(refused > 0, "no corruption was noticed");
+}
+
+#[test]
+fn a_corrupted_signing_record_gives_a_typed_error_never_a_panic_or_an_empty_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let (g, v, _) = ledger_with_blocks(dir.path(), 2);
+    let gp = dir.path().join("validator.guard");
+    let pristine = std::fs::read(&gp).unwrap();
+    let victim = dir.path().join("victim.guard");
+    // Every truncation, and random flips and zeroed runs.
+    let mut cases: Vec<Vec<u8>> = (0..pristine.len()).map(|n| pristine[..n].to_vec()).collect();
+    for seed in 0..300u64 {
+        let mut s = seed;
+        let mut bytes = pristine.clone();
+        for _ in 0..1 + splitmix(&mut s) % 4 {
+            let at = (splitmix(&mut s) % bytes.len() as u64) as usize;
+            bytes[at] ^= 1 + (splitmix(&mut s) % 255) as u8;
+        }
+        if seed % 3 == 0 {
+            let at = (splitmix(&mut s) % bytes.len() as u64) as usize;
+            let end = (at + 16).min(bytes.len());
+            bytes[at..end].fill(0);
+        }
+        if bytes != pristine {
+            cases.push(bytes);
+        }
+    }
+    for (i, bytes) in cases.iter().enumerate() {
+        std::fs::write(&victim, bytes).unwrap();
+        match std::panic::catch_unwind(|| SignGuard::open(&victim)) {
+            Ok(Err(Error::Unreadable { path, .. })) => assert_eq!(path, victim),
+            Ok(Ok(_)) => panic!("case {i}: a damaged signing record was accepted"),
+            Ok(Err(e)) => panic!("case {i}: untyped refusal {e:?}"),
+            Err(_) => panic!("case {i}: the signing record decoder panicked"),
+        }
+    }
+    // The engine refuses to start on one too, and leaves it as it was.
+    std::fs::write(&gp, &cases[cases.len() - 1]).unwrap();
+    let l = Ledger::open(dir.path().join("l.redb"), &g).unwrap();
+    assert!(matches!(try_engine(l, &v, dir.path()), Err(Error::Unreadable { .. })));
+    assert_eq!(std::fs::read(&gp).unwrap(), cases[cases.len() - 1]);
 }

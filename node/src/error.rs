@@ -30,11 +30,12 @@ pub enum Error {
     /// A transaction was not accepted into the block that sealed it.
     #[error("ledger rejected the transaction: {0}")]
     Rejected(String),
-    /// The ledger database file is missing, unreadable or in the way: it is created only at
-    /// genesis, so this never silently starts a new chain.
-    #[error("ledger database {path} {reason}")]
+    /// A ledger file (the database or the validator's signing record) is missing, unreadable or
+    /// in the way: both are created only at genesis, so this never silently starts a new chain
+    /// or forgets what the validator signed.
+    #[error("ledger file {path} {reason}")]
     LedgerFile {
-        /// The database file.
+        /// The file.
         path: PathBuf,
         /// What is wrong and what to do.
         reason: String,

@@ -9,11 +9,12 @@
 //! response cannot forge a grant or a DID document.
 //!
 //! **Freshness.** A genuine but old state receipt (a grant before its revocation) verifies, so
-//! the client also keeps a minimum height: every state receipt below it is refused with
-//! [`Error::StaleLedger`]. The floor rises to the height of every certified answer the client
-//! accepts (the service can never go back behind what it showed this client), and a caller that
-//! knows more, such as the height of a revocation, raises it with
-//! [`RemoteLedger::require_height`]. Across connections it is the caller's to carry; beyond
+//! the client also keeps a minimum height: it sends it with every state query
+//! ([`Request::FreshState`]; a service behind it answers [`ErrorCode::Behind`]) and refuses
+//! every state receipt below it with [`Error::StaleLedger`]. The floor rises to the height of
+//! every certified answer the client accepts (the service can never go back behind what it
+//! showed this client), and a caller that knows more, such as the height of a revocation, raises
+//! it with [`RemoteLedger::require_height`]. Across connections it is the caller's to carry; beyond
 //! that, freshness is the validator's word (there is no gossip to check it).
 
 use std::net::SocketAddr;
@@ -222,7 +223,8 @@ impl RemoteLedger {
     /// A state receipt, verified against the validator set and checked to speak for `key`;
     /// `None` if no block is certified yet (a fresh ledger holds none of the node's entries).
     pub fn state_receipt(&self, key: &StateKey) -> Result<Option<Receipt>> {
-        match self.request(&Request::State(key.clone()))? {
+        let min_height = self.min_height();
+        match self.request(&Request::FreshState { key: key.clone(), min_height })? {
             Response::Receipt(rc) => {
                 self.check(&rc)?;
                 self.check_fresh(rc.height())?;
@@ -231,7 +233,13 @@ impl RemoteLedger {
                     _ => Err(self.forged("a receipt for another entry")),
                 }
             }
-            Response::Error { code: ErrorCode::NoBlockYet, .. } => Ok(None),
+            Response::Error { code: ErrorCode::NoBlockYet, .. } if min_height == 0 => Ok(None),
+            // The service says it is behind the floor. Its certified tip tells by how much (and
+            // is refused as stale below the floor); a tip at the floor makes the answer a lie.
+            Response::Error { code: ErrorCode::Behind | ErrorCode::NoBlockYet, .. } => {
+                let h = self.height()?;
+                Err(self.forged(&format!("'behind {min_height}' at certified height {h}")))
+            }
             other => Err(self.unexpected(&other)),
         }
     }

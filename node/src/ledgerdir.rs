@@ -1,13 +1,15 @@
 //! The embedded single-validator ledger, shared by the nodes of one host through a directory.
 //!
 //! `tessera ledger start` creates `<dir>/genesis.json` (the trust anchor: it names the validator
-//! set), `<dir>/validator.key` and `<dir>/admin.key` (mode 0600) and `<dir>/ledger.redb`. Every
+//! set), `<dir>/validator.key` and `<dir>/admin.key` (mode 0600), the key's signing record
+//! `<dir>/validator.guard` and `<dir>/ledger.redb`. Every
 //! node process that needs the ledger takes the exclusive lock `<dir>/ledger.lock`, opens the
 //! database, submits and seals (one block per transaction) or reads, and closes it again, so any
 //! number of local processes share one ledger safely.
 //!
-//! The database is created only there, at genesis: a missing or unreadable `ledger.redb` is
-//! [`Error::LedgerFile`], never a fresh chain. Sealing keeps the validator's signing record in
+//! The database and the signing record are created only there, at genesis: a missing or
+//! unreadable `ledger.redb` or `validator.guard` is [`Error::LedgerFile`], never a fresh chain
+//! or a forgotten record. Sealing keeps the validator's signing record in
 //! `<dir>/validator.guard`, beside its key and outside the database, so a deleted, re-created or
 //! rolled-back database cannot make the validator certify a second block at a height it signed
 //! (see [`tessera_ledger::SignGuard`]). Copy both files when moving the validator.
@@ -73,8 +75,16 @@ impl LedgerDir {
     pub fn create_with(path: &Path, chain_name: &str, supervisors: &[Did]) -> Result<Self> {
         fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
         let gpath = path.join("genesis.json");
-        if gpath.exists() || path.join(DB_FILE).exists() {
-            return Err(Error::Usage(format!("{} already holds a ledger", path.display())));
+        // Checked before anything is written: a leftover key or signing record (say, after the
+        // database and genesis were deleted) is never overwritten, nor left beside fresh keys.
+        let ours = ["genesis.json", DB_FILE, GUARD_FILE, "validator.key", "admin.key"];
+        if let Some(f) = ours.iter().map(|f| path.join(f)).find(|f| f.symlink_metadata().is_ok()) {
+            return Err(Error::Usage(format!(
+                "{} already holds a ledger ({} exists); a new one is created only in an empty \
+                 directory",
+                path.display(),
+                f.display()
+            )));
         }
         let validator = KeyPair::generate(SignatureSuite::Ed25519)?;
         let admin = KeyPair::generate(SignatureSuite::Ed25519)?;
@@ -99,6 +109,8 @@ impl LedgerDir {
         let me = Self { path: path.to_path_buf(), genesis };
         {
             let _lock = me.lock()?;
+            // The key's signing record is born with it, like the database with the genesis.
+            SignGuard::create(path.join(GUARD_FILE)).map_err(|e| me.file_error(e))?;
             Ledger::create(me.db_path(), &me.genesis).map_err(|e| me.file_error(e))?;
         }
         // Written last: its presence is what marks the directory as holding a ledger.
@@ -174,11 +186,36 @@ impl LedgerDir {
                 path,
                 reason: format!("is unreadable ({reason}): restore it from a backup"),
             },
+            L::NoSigningRecord(path) => Error::LedgerFile {
+                path,
+                reason: "is missing: the validator's signing record is not re-created (the \
+                         validator could sign a second block at a height it signed); restore it \
+                         with the validator key"
+                    .into(),
+            },
             L::DatabaseExists(path) => {
                 Error::LedgerFile { path, reason: "already exists; not overwritten".into() }
             }
             other => Error::Ledger(other),
         }
+    }
+
+    /// Checks that the validator can seal: the database and the signing record open, and the
+    /// record agrees with the chain (a re-created or rolled-back database is refused with
+    /// [`tessera_ledger::Error::DoubleSign`]; a block signed but not committed is committed).
+    /// `tessera ledger start` runs it, so a damaged directory fails at start, not at the first
+    /// transaction.
+    pub fn check_validator(&self) -> Result<u64> {
+        let _lock = self.lock()?;
+        let engine = self.engine(self.open_db()?)?;
+        Ok(engine.ledger().tip().height)
+    }
+
+    /// The single-validator engine on `ledger` with the signing record; the caller holds the
+    /// lock.
+    fn engine(&self, ledger: Ledger) -> Result<SingleValidator> {
+        let guard = SignGuard::open(self.path.join(GUARD_FILE)).map_err(|e| self.file_error(e))?;
+        Ok(SingleValidator::new(ledger, self.validator_key()?, guard, EngineConfig::default())?)
     }
 
     /// Runs `f` on the ledger under the directory lock.
@@ -210,9 +247,7 @@ impl LedgerDir {
     /// Seals one transaction; the caller holds the lock.
     fn seal(&self, ledger: Ledger, tx: Transaction) -> Result<Hash32> {
         let time = now_ms().max(ledger.tip().time_ms + 1);
-        let guard = SignGuard::open(self.path.join(GUARD_FILE)).map_err(|e| self.file_error(e))?;
-        let mut engine =
-            SingleValidator::new(ledger, self.validator_key()?, guard, EngineConfig::default())?;
+        let mut engine = self.engine(ledger)?;
         let id = engine.submit(tx).map_err(|e| Error::Rejected(e.to_string()))?;
         let outcome = engine.seal(time)?.ok_or(Error::Rejected("nothing sealed".into()))?;
         if let Some((_, e)) = outcome.rejected.iter().find(|(r, _)| *r == id) {

@@ -293,23 +293,8 @@ async fn handle(
             .await
             .map(|(header, certificate)| Response::Tip { header, certificate })
         }
-        (Request::State(key), a) => {
-            let allowed = match (&a, &key) {
-                (Auth::Member(_), _) => true,
-                (Auth::Newcomer(did), StateKey::Did(id)) => *did == Did::Tessera(id.clone()),
-                (Auth::Newcomer(did), StateKey::Nonce(d)) => did.to_string() == *d,
-                _ => false,
-            };
-            if allowed {
-                let d = dir.clone();
-                blocking(move || d.state_receipt(&key)).await.map(Response::Receipt)
-            } else {
-                Err(Response::error(
-                    ErrorCode::Forbidden,
-                    "a DID not on the ledger may only read its own entries",
-                ))
-            }
-        }
+        (Request::State(key), a) => state(key, 0, a, dir).await,
+        (Request::FreshState { key, min_height }, a) => state(key, min_height, a, dir).await,
         (Request::TxReceipt(id), Auth::Member(_)) => {
             let d = dir.clone();
             blocking(move || d.read(|l| Ok(l.tx_receipt(&id)?))).await.map(Response::Receipt)
@@ -372,6 +357,37 @@ async fn handle(
         }
     };
     r.unwrap_or_else(|e| e)
+}
+
+/// A state receipt for `key` at the tip, if the connection may read it and the tip is at
+/// `min_height` or above (a lagging or rolled-back ledger says so rather than serve an old one).
+async fn state(
+    key: StateKey,
+    min_height: u64,
+    a: Auth,
+    dir: &Arc<LedgerDir>,
+) -> std::result::Result<Response, Response> {
+    let allowed = match (&a, &key) {
+        (Auth::Member(_), _) => true,
+        (Auth::Newcomer(did), StateKey::Did(id)) => *did == Did::Tessera(id.clone()),
+        (Auth::Newcomer(did), StateKey::Nonce(d)) => did.to_string() == *d,
+        _ => false,
+    };
+    if !allowed {
+        return Err(Response::error(
+            ErrorCode::Forbidden,
+            "a DID not on the ledger may only read its own entries",
+        ));
+    }
+    let d = dir.clone();
+    let rc = blocking(move || d.state_receipt(&key)).await?;
+    if rc.height() < min_height {
+        return Err(Response::error(
+            ErrorCode::Behind,
+            format!("this ledger is at height {}, below the requested {min_height}", rc.height()),
+        ));
+    }
+    Ok(Response::Receipt(rc))
 }
 
 fn carries_key(doc: &DidDocument, key: [u8; 32]) -> bool {

@@ -5,13 +5,14 @@
 //!
 //! Requests: `Hello` (which DID this connection speaks for; the server checks the TLS key),
 //! `Info` (the genesis), `Tip` (latest certified header), `State` (a state receipt: DID documents,
-//! nonces, data sets, grants, job records), `TxReceipt` and `Submit` (a signed transaction, sealed
+//! nonces, data sets, grants, job records), `FreshState` (the same from a block at a minimum
+//! height, else [`ErrorCode::Behind`]), `TxReceipt` and `Submit` (a signed transaction, sealed
 //! into a block; the answer is its receipt), `Audit` (an audit query, supervisors only; the answer
 //! carries receipts the client checks with [`tessera_ledger::audit::verify_answer`]) and
-//! `JobEvidence` (the receipts showing a job's grants, for `tessera verify`). Every answer that carries ledger data is a receipt or
-//! a certified header, so the client checks it against the validator set itself. Sizes are
-//! bounded on both sides ([`MAX_REQUEST`], [`MAX_RESPONSE`]); anything that does not decode is a
-//! typed [`ErrorCode::Malformed`] answer, never a panic.
+//! `JobEvidence` (the receipts showing a job's grants, for `tessera verify`). Every answer that
+//! carries ledger data is a receipt or a certified header, so the client checks it against the
+//! validator set itself. Sizes are bounded on both sides ([`MAX_REQUEST`], [`MAX_RESPONSE`]);
+//! anything that does not decode is a typed [`ErrorCode::Malformed`] answer, never a panic.
 
 use tessera_ledger::audit::{Answer, JobEvidence, Query};
 use tessera_ledger::codec::{MAX_ID_LEN, MAX_TX_BYTES, Reader, Writer};
@@ -48,6 +49,15 @@ pub enum Request {
     Tip,
     /// A state receipt for a key at the latest certified block.
     State(StateKey),
+    /// [`Request::State`] from a block at `min_height` or above: a service whose tip is lower
+    /// answers [`ErrorCode::Behind`] instead of an old receipt (the client checks the height of
+    /// what it gets either way).
+    FreshState {
+        /// The entry.
+        key: StateKey,
+        /// Lowest acceptable block height.
+        min_height: u64,
+    },
     /// The receipt of a transaction.
     TxReceipt(Hash32),
     /// Seal a signed transaction into a block.
@@ -82,6 +92,8 @@ pub enum ErrorCode {
     Internal = 9,
     /// Audit queries are for the ledger's supervisors only.
     NotSupervisor = 10,
+    /// The service's ledger is below the height the client demands.
+    Behind = 11,
 }
 
 impl ErrorCode {
@@ -97,6 +109,7 @@ impl ErrorCode {
             8 => Self::Busy,
             9 => Self::Internal,
             10 => Self::NotSupervisor,
+            11 => Self::Behind,
             _ => return None,
         })
     }
@@ -244,6 +257,11 @@ impl Request {
                 w.u8(8);
                 w.str(job);
             }
+            Self::FreshState { key, min_height } => {
+                w.u8(9);
+                encode_key(&mut w, key);
+                w.u64(*min_height);
+            }
         }
         w.into_bytes()
     }
@@ -264,6 +282,10 @@ impl Request {
             6 => Self::Submit(Box::new(Transaction::decode(&mut r).map_err(malformed)?)),
             7 => Self::Audit(Box::new(Query::decode(&mut r).map_err(malformed)?)),
             8 => Self::JobEvidence(r.string(MAX_ID_LEN).map_err(malformed)?),
+            9 => Self::FreshState {
+                key: decode_key(&mut r).map_err(malformed)?,
+                min_height: r.u64().map_err(malformed)?,
+            },
             t => return Err(Error::invalid("ledger service message", format!("request tag {t}"))),
         };
         r.finish().map_err(malformed)?;
@@ -378,6 +400,7 @@ mod tests {
                 page: tessera_ledger::audit::Page::first(10),
             })),
             Request::JobEvidence("job-1".into()),
+            Request::FreshState { key: StateKey::Did("alice".into()), min_height: 1 << 40 },
         ]
     }
 

@@ -15,7 +15,7 @@ use tessera_node::stats::Squares;
 use tessera_node::{Error, Result, demo, ops, verify};
 
 const EXIT_CODES: &str = "Exit codes: 0 success; 2 usage; 3 file or spec invalid (a missing or \
-damaged ledger.redb included); 4 ledger \
+damaged ledger.redb or validator.guard included); 4 ledger \
 refused, failed or unreachable; 5 not authorised (grant missing, revoked, expired, used up or for another \
 program; not a supervisor, for `audit`); 6 peer identity refused (TLS/DID mismatch); 7 peer unreachable or left, transport \
 error; 8 secure computation failed (e.g. MAC check); 9 verification failed.";
@@ -125,7 +125,8 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum LedgerCmd {
-    /// Create the ledger (genesis, validator key) in a directory, or report on an existing one.
+    /// Create the ledger (genesis, validator key and signing record) in an empty directory, or
+    /// check and report on an existing one.
     Start {
         /// Ledger directory.
         #[arg(long)]
@@ -356,7 +357,9 @@ fn run(cli: &Cli) -> Result<()> {
                     .collect::<Result<Vec<_>>>()?;
                 LedgerDir::create_with(dir, chain, &s)?
             };
-            let h = l.height()?;
+            // Fails here, naming the file, if the database or the signing record is missing or
+            // damaged, or the database was re-created or rolled back under the validator.
+            let h = l.check_validator()?;
             let id = hex::encode(l.chain_id());
             out(
                 cli,

@@ -126,6 +126,53 @@ fn requests_without_hello_malformed_or_oversized_are_refused_and_service_survive
     assert!(matches!(l.height(), Err(Error::StaleLedger { .. })));
 }
 
+#[test]
+fn a_service_behind_the_clients_height_is_refused_and_an_old_receipt_is_stale() {
+    let f = fixture();
+    let alice = f.home("alice");
+    ops::did_create(&alice).unwrap();
+    let s = f.session(&alice);
+    assert_eq!(
+        s.request(&Request::Hello { did: alice.did() }).unwrap(),
+        Response::Hello { member: true }
+    );
+    let key = StateKey::Did("alice".into());
+    let receipt =
+        |min_height| match s.request(&Request::FreshState { key: key.clone(), min_height }) {
+            Ok(Response::Receipt(rc)) => Ok(rc),
+            Ok(Response::Error { code, .. }) => Err(code),
+            other => panic!("unexpected answer {other:?}"),
+        };
+    let old = receipt(0).unwrap();
+
+    // The chain moves on (a rejected revocation still seals a block).
+    let dir = LedgerDir::open(&f.dir.path().join("ledger")).unwrap();
+    let k = tessera_ledger::KeyPair::generate(tessera_ledger::SignatureSuite::Ed25519).unwrap();
+    let revoke = TxBody::Revoke { dataset: "d".into(), grant: "g".into() };
+    assert!(dir.submit(&KeyRef::did_key(k.public_key()), &k, revoke).is_err());
+    let now = dir.height().unwrap();
+    assert!(now > old.height());
+
+    // The service serves at or above a demanded height, and says when it cannot.
+    assert_eq!(receipt(now).unwrap().height(), now);
+    assert_eq!(receipt(now + 1), Err(ErrorCode::Behind));
+    // The old receipt is genuine, but a verifier that knows the chain reached `now` refuses it.
+    let (chain, set) = (dir.chain_id(), &dir.genesis().validators);
+    tessera_ledger::verify_receipt(&old, &chain, set).unwrap();
+    assert!(matches!(
+        tessera_ledger::verify_fresh_receipt(&old, &chain, set, now),
+        Err(tessera_ledger::Error::StaleReceipt { .. })
+    ));
+
+    // The client sends its floor: a service behind it is refused with a typed error.
+    let r = RemoteLedger::connect(&tls_key(&alice), &alice.did(), &f.remote).unwrap();
+    r.require_height(now + 1);
+    match r.state_receipt(&key) {
+        Err(Error::StaleLedger { height, min, .. }) => assert_eq!((height, min), (now, now + 1)),
+        other => panic!("a ledger behind the client was accepted: {other:?}"),
+    }
+}
+
 impl Fixture {
     fn server_chain(&self) -> tessera_ledger::Hash32 {
         LedgerDir::open(&self.dir.path().join("ledger")).unwrap().chain_id()

@@ -61,7 +61,7 @@ pub fn net(hash: LedgerHash) -> Net {
     let genesis = genesis_with(hash, &validator, &admins);
     let ledger = Ledger::create(dir.path().join("l.redb"), &genesis).unwrap();
     let chain = ledger.chain_id();
-    let guard = SignGuard::open(dir.path().join("validator.guard")).unwrap();
+    let guard = SignGuard::create(dir.path().join("validator.guard")).unwrap();
     let engine = SingleValidator::new(ledger, validator, guard, EngineConfig::default()).unwrap();
     Net { dir, engine, genesis, chain, admins, now: 10_000 }
 }
