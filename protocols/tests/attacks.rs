@@ -257,11 +257,11 @@ fn reflected_mascot_coins_are_refused_at_every_check() {
 }
 
 #[test]
-fn a_bad_triple_with_matched_corrections_is_caught() {
+fn a_bad_triple_with_a_matched_shift_is_caught() {
     for ot in [OtExtension::Kos, OtExtension::SoftSpoken(4)] {
         for (n, cheaters) in cases() {
-            let fault = Some((cheaters[0], Fault::MascotMatchedCorrections));
-            // With the sacrifice coin fixed by reflection, the matched corrections would pass.
+            let fault = Some((cheaters[0], Fault::MascotMatchedShift));
+            // With the sacrifice coin fixed by reflection, the matched shift would pass.
             let rules = for_cheaters(&cheaters, n, || {
                 vec![Rule::on(SACRIFICE_COINS, Action::ReflectCoherently).occurrence(0)]
             });
@@ -272,6 +272,21 @@ fn a_bad_triple_with_matched_corrections_is_caught() {
             // With a fair coin they fail the sacrifice.
             let runs = run_attacked(n, |_| Vec::new(), |ch| mascot_batch(ch, ot, fault));
             assert_honest(&runs, &cheaters, &format!("{ot:?} fair n={n} {cheaters:?}"), |e| {
+                matches!(e, Error::Sacrifice)
+            });
+        }
+    }
+}
+
+#[test]
+fn a_gilboa_sender_using_two_different_bs_in_one_triple_is_caught() {
+    // The sender multiplies one limb with b + 1: c is no longer a·b for the b that is
+    // authenticated, and the sacrifice (which shares b between the two triples) sees it.
+    for ot in [OtExtension::Kos, OtExtension::SoftSpoken(4)] {
+        for (n, cheaters) in cases() {
+            let fault = Some((cheaters[0], Fault::MascotSplitB));
+            let runs = run_attacked(n, |_| Vec::new(), |ch| mascot_batch(ch, ot, fault));
+            assert_honest(&runs, &cheaters, &format!("{ot:?} n={n} {cheaters:?}"), |e| {
                 matches!(e, Error::Sacrifice)
             });
         }

@@ -312,10 +312,10 @@ fn reflected_coins_are_refused_at_every_check() {
 }
 
 #[test]
-fn a_bad_triple_with_matched_corrections_is_caught() {
+fn a_bad_triple_with_a_matched_shift_is_caught() {
     for (n, cheaters) in cases() {
-        let fault = Some((cheaters[0], Fault::VoleSpdzMatchedCorrections));
-        // With the sacrifice coin fixed by reflection, the matched corrections would pass.
+        let fault = Some((cheaters[0], Fault::VoleSpdzMatchedShift));
+        // With the sacrifice coin fixed by reflection, the matched shift would pass.
         let rules = for_cheaters(&cheaters, n, || {
             vec![Rule::on(SACRIFICE_COINS, Action::ReflectCoherently).occurrence(0)]
         });
@@ -326,6 +326,17 @@ fn a_bad_triple_with_matched_corrections_is_caught() {
         // With a fair coin they fail the sacrifice.
         let runs = run_attacked(n, |_| Vec::new(), |ch| vole_batch(ch, fault));
         assert_honest(&runs, &cheaters, &format!("fair n={n} {cheaters:?}"), |e| {
+            matches!(e, Error::Sacrifice)
+        });
+    }
+}
+
+#[test]
+fn a_gilboa_sender_using_two_different_bs_in_one_triple_is_caught() {
+    for (n, cheaters) in cases() {
+        let fault = Some((cheaters[0], Fault::VoleSpdzSplitB));
+        let runs = run_attacked(n, |_| Vec::new(), |ch| vole_batch(ch, fault));
+        assert_honest(&runs, &cheaters, &format!("n={n} {cheaters:?}"), |e| {
             matches!(e, Error::Sacrifice)
         });
     }

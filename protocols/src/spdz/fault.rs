@@ -18,18 +18,23 @@ pub enum Fault {
     MascotTripleOffset,
     /// MASCOT: use a different value in one row of COPEe than in the others.
     MascotCopeeInconsistent,
-    /// MASCOT: as Gilboa sender, send wrong corrections for b and b̂ of the first triple of each
-    /// batch, matched to the sacrifice coefficient that a zero sacrifice coin would give (what a
-    /// cheater that fixed the coin by reflection would use): c = a·(b + e), ĉ = a·(b̂ + s·e).
-    MascotMatchedCorrections,
+    /// MASCOT: add (1, s) to this party's shares of c and ĉ of the first triple of each batch
+    /// before they are authenticated, s the sacrifice coefficient that a zero sacrifice coin
+    /// would give (what a cheater that fixed the coin by reflection would use): a wrong triple
+    /// that passes the sacrifice with that s.
+    MascotMatchedShift,
+    /// MASCOT: as Gilboa sender, multiply the last limb of the first triple of each batch with
+    /// b + 1 instead of b towards the highest-numbered peer: two different b's in one triple.
+    MascotSplitB,
     /// VoleSpdz: add 1 to this party's share of `c` before it is authenticated.
     VoleSpdzTripleOffset,
     /// VoleSpdz: as value owner, authenticate x + 1 instead of x (the first value of each batch)
     /// towards the highest-numbered peer, keeping x as its own share.
     VoleSpdzInconsistentAuth,
-    /// VoleSpdz: as Gilboa sender, add (e, s·e) to the corrections of (b, b̂) for the first limb
-    /// of each batch, s the sacrifice coefficient of a zero coin (as `MascotMatchedCorrections`).
-    VoleSpdzMatchedCorrections,
+    /// VoleSpdz: as [`Fault::MascotMatchedShift`], on VoleSpdz's c and ĉ.
+    VoleSpdzMatchedShift,
+    /// VoleSpdz: as [`Fault::MascotSplitB`], in VoleSpdz's Gilboa multiplications.
+    VoleSpdzSplitB,
     /// Matrix triples: as evaluator, return an encryption of A_i·B_j − R + E (one entry of E is
     /// 1) while keeping −R as the share: a wrong product.
     MatrixWrongProduct,

@@ -111,3 +111,22 @@ pub(crate) fn mac_check<F: Field>(
     }
     Ok(())
 }
+
+/// Opens `x` to all parties in `step` and records it (with this party's MAC shares) for a
+/// later [`mac_check`]. Refuses a peer's message of the wrong length.
+pub(crate) fn open_into<F: Field>(
+    ch: &mut dyn Channel,
+    x: &super::Shared<F>,
+    log: &mut OpenedLog<F>,
+    step: &'static str,
+) -> Result<Vec<F>> {
+    ch.begin_step(step);
+    ch.broadcast(&F::encode_slice(&x.value))?;
+    let mut total = x.value.clone();
+    for peer in ch.peers() {
+        let theirs = F::decode_exact(&ch.recv(peer)?, x.len())?;
+        tessera_mpc::field::slice::add_assign(&mut total, &theirs);
+    }
+    log.record(&total, &x.mac);
+    Ok(total)
+}

@@ -10,11 +10,13 @@
 
 #[doc(hidden)]
 pub mod fault;
+mod gilboa;
 mod mac_check;
 pub mod mascot;
 pub mod matrix;
 mod online;
 mod prep;
+mod sacrifice;
 mod shares;
 pub mod tee_dealer;
 pub mod vole;

@@ -3,16 +3,19 @@
 //! Keller–Orsini–Scholl, "MASCOT: Faster malicious arithmetic secure computation with oblivious
 //! transfer" (CCS 2016). Secure against a malicious, dishonest majority with κ = 128
 //! computational security (OT, PRG, commitments) and statistical security about 2^-64 or better
-//! per check over the 127-bit field. The pieces:
+//! per check over the 127-bit field (2^-66 for the triples' factors, below). The pieces:
 //! - authentication of each party's values with [`copee`] and the check of §4.2 (Fig. 7): one
 //!   extra random value per owner masks a coin-tossed linear combination that is opened and
 //!   MAC-checked, so an owner that used inconsistent values across COPEe rows is caught;
-//! - triples by OT multiplication ([`gilboa`], §5 Fig. 8): every party samples a ∈ F^τ and
-//!   b, b̂ ∈ F; every ordered pair multiplies the receiver's a_j with the sender's (b, b̂); the
-//!   τ = 3 candidates are *combined* with coin-tossed coefficients (so bits of a leaked by a
-//!   selective failure are useless), all of a, b, c, b̂, ĉ are authenticated, and one triple is
-//!   *sacrificed* to check the other: with a coin-tossed s, ρ = s·b − b̂ is opened and
-//!   s·c − ĉ − ρ·a must open to zero;
+//! - triples as in the paper's Π_Triple (§5, Fig. 8 Multiply, then Combine and Sacrifice): every
+//!   party samples **one** b and 384 random bits, read as 6 limbs X_k < 2^64 (the candidates;
+//!   the paper uses τ = 3 field elements); every ordered pair multiplies the receiver's limbs
+//!   with the sender's b by Gilboa on chosen-bit OT extension ([`gilboa`], one element per OT);
+//!   coin-tossed r, r̂ combine the candidates into a = Σ r_k·X_k and â = Σ r̂_k·X_k with their
+//!   products c, ĉ, so (a, b, c) and (â, b, ĉ) share b; a, b, c, â, ĉ are authenticated; a coin
+//!   s then opens ρ = s·a − â and s·c − ĉ − ρ·b is checked to be zero by its MAC alone. Module
+//!   `spdz::sacrifice` has the argument and the bound: (a, â) is 2^-66-close to uniform against
+//!   a selective-failure Gilboa sender, a wrong triple passes with probability about 2/p;
 //! - random bits by squaring (§6 / Damgård et al.): open r² for a random [r], take the square
 //!   root t (p ≡ 3 mod 4), and set [bit] = (r/t + 1)/2.
 //!
@@ -41,12 +44,11 @@ use self::copee::{CopeeReceiver, CopeeSender};
 pub use self::gilboa::OtExtension;
 use self::gilboa::{CotReceiver, CotSender, multiply_receive, multiply_send};
 use super::Shared;
-use super::mac_check::{OpenedLog, coin_error, mac_check, toss};
+use super::gilboa::{LIMB_BITS, LIMBS, limb_values};
+use super::mac_check::{OpenedLog, coin_error, mac_check, open_into, toss};
 use super::prep::{InputMasks, Preprocessing, Triples};
+use super::sacrifice;
 use crate::{Error, Result};
-
-/// Candidate triples combined into one (MASCOT's τ).
-const TAU: usize = 3;
 
 /// Step labels of MASCOT's coin tosses (targets for attack tests, see `Channel::begin_step`).
 pub(crate) const AUTH_CHECK_COINS: &str = "mascot/auth-check/coins";
@@ -146,6 +148,10 @@ impl<F: Field> Mascot<F> {
     pub fn setup(ch: &mut dyn Channel, config: MascotConfig) -> Result<Self> {
         if config.batch == 0 {
             return Err(Error::Misuse("MASCOT batch size must be positive".into()));
+        }
+        // Limbs below 2^64 must be distinct field elements; the Gilboa hash fills 128 bits.
+        if !(65..=128).contains(&F::MODULUS_BITS) {
+            return Err(Error::Misuse("MASCOT needs a field of 65 to 128 bits".into()));
         }
         let me = ch.party();
         let n = ch.num_parties();
@@ -307,7 +313,7 @@ impl<F: Field> Mascot<F> {
             combo = combo.add(&s.linear_combination(&coeffs)?)?;
         }
         let mut log = OpenedLog::default();
-        open_into(ch, &combo, &mut log)?;
+        open_into(ch, &combo, &mut log, OPEN_STEP)?;
         mac_check(ch, &mut self.coins, self.alpha, &mut log).map_err(|e| match e {
             Error::MacCheck => Error::AuthenticationCheck,
             other => other,
@@ -317,75 +323,63 @@ impl<F: Field> Mascot<F> {
 
     /// Makes one batch of `m` checked triples and appends them to the buffer.
     fn make_triples(&mut self, ch: &mut dyn Channel, m: usize) -> Result<()> {
-        let a = F::random_vec(&mut self.prg, m * TAU);
+        // This party's factor candidates: 384 random bits per triple, chosen OT bits with
+        // every peer, read as LIMBS limbs of 64 bits.
+        let bits: Vec<bool> = {
+            let words: Vec<u64> = (0..m * LIMBS).map(|_| self.prg.next_u64()).collect();
+            words.iter().flat_map(|w| (0..LIMB_BITS).map(move |l| (w >> l) & 1 == 1)).collect()
+        };
         let b = F::random_vec(&mut self.prg, m);
-        let bh = F::random_vec(&mut self.prg, m);
-        // Sender groups: (b_p, b̂_p) for each of the receiver's τ scalars of triple p.
-        let groups: Vec<F> = (0..m * TAU).flat_map(|i| [b[i / TAU], bh[i / TAU]]).collect();
-        // cross[2i], cross[2i+1]: shares of a_i·b and a_i·b̂ summed over all pairs.
-        let mut cross = vec![F::ZERO; 2 * m * TAU];
-        let wrong = self.matched_correction_error(m);
+        let honest_inputs = sacrifice::sender_inputs(&b, false);
+        let split = self.faulty(super::Fault::MascotSplitB);
+        let last_peer = PartyId::all(self.n).filter(|p| *p != self.me).last();
+        // cross[i]: shares of X_i·b (limb i) with every peer, summed.
+        let mut cross = vec![F::ZERO; m * LIMBS];
         for (peer, role) in schedule(self.me, self.n) {
             let links = self.links(peer)?;
             let shares = match role {
-                Role::Sender => multiply_send(
-                    ch,
-                    peer,
-                    &mut links.cot_send,
-                    &mut links.cot_send_tweak,
-                    &groups,
-                    2,
-                    wrong.as_deref(),
-                )?,
+                Role::Sender => {
+                    let inputs = if split && Some(peer) == last_peer {
+                        sacrifice::sender_inputs(&b, true)
+                    } else {
+                        honest_inputs.clone()
+                    };
+                    multiply_send(
+                        ch,
+                        peer,
+                        &mut links.cot_send,
+                        &mut links.cot_send_tweak,
+                        &inputs,
+                    )?
+                }
                 Role::Receiver => multiply_receive(
                     ch,
                     peer,
                     &mut links.cot_recv,
                     &mut links.cot_recv_tweak,
-                    &a,
-                    2,
+                    &bits,
                 )?,
             };
             slice::add_assign(&mut cross, &shares);
         }
-        let offset = if self.faulty(super::Fault::MascotTripleOffset) { F::ONE } else { F::ZERO };
-        // Combine the τ candidates with public random coefficients.
+        // Combine with coins tossed after every Gilboa message is sent.
         let seed = toss(&mut self.coins, ch, COMBINE_COINS)?;
-        let r = F::random_vec(&mut Prg::from_seed(&seed), m * TAU);
-        let mut own = vec![F::ZERO; 5 * m];
-        for p in 0..m {
-            let (mut ca, mut cc, mut cch) = (F::ZERO, F::ZERO, F::ZERO);
-            for j in 0..TAU {
-                let i = p * TAU + j;
-                ca += r[i] * a[i];
-                cc += r[i] * (a[i] * b[p] + cross[2 * i] + offset);
-                cch += r[i] * (a[i] * bh[p] + cross[2 * i + 1]);
+        let mut own = sacrifice::combine(&seed, &limb_values(&bits), &b, &cross);
+        if self.faulty(super::Fault::MascotTripleOffset) {
+            for c in &mut own[sacrifice::C * m..(sacrifice::C + 1) * m] {
+                *c += F::ONE;
             }
-            own[p] = ca;
-            own[m + p] = b[p];
-            own[2 * m + p] = cc;
-            own[3 * m + p] = bh[p];
-            own[4 * m + p] = cch;
+        }
+        if self.faulty(super::Fault::MascotMatchedShift) {
+            sacrifice::matched_shift(&mut own);
         }
         let per_owner = self.authenticate(ch, &own, 5 * m, None)?;
         let mut all = Shared::from_parts(vec![F::ZERO; 5 * m], vec![F::ZERO; 5 * m]);
         for s in &per_owner {
             all = all.add(s)?;
         }
-        let [ta, tb, tc, tbh, tch] = [0, 1, 2, 3, 4].map(|k| all.slice(k * m..(k + 1) * m));
-        let (ta, tb, tc, tbh, tch) = (ta?, tb?, tc?, tbh?, tch?);
-        // Sacrifice (a, b̂, ĉ) to check (a, b, c).
-        let seed = toss(&mut self.coins, ch, SACRIFICE_COINS)?;
-        let s = F::random_vec(&mut Prg::from_seed(&seed), m);
-        let mut log = OpenedLog::default();
-        let rho_sh = tb.mul_public(&s)?.sub(&tbh)?;
-        let rho = open_into(ch, &rho_sh, &mut log)?;
-        let z_sh = tc.mul_public(&s)?.sub(&tch)?.sub(&ta.mul_public(&rho)?)?;
-        let z = open_into(ch, &z_sh, &mut log)?;
-        mac_check(ch, &mut self.coins, self.alpha, &mut log)?;
-        if z.iter().any(|v| *v != F::ZERO) {
-            return Err(Error::Sacrifice);
-        }
+        let steps = sacrifice::Steps { coins: SACRIFICE_COINS, open: OPEN_STEP };
+        let [ta, tb, tc] = sacrifice::sacrifice(ch, &mut self.coins, self.alpha, &all, &steps)?;
         for p in 0..m {
             self.triples.push_back((
                 ta.value[p],
@@ -398,18 +392,6 @@ impl<F: Field> Mascot<F> {
         }
         self.stats.triples += m as u64;
         Ok(())
-    }
-
-    /// With [`super::Fault::MascotMatchedCorrections`]: errors (e, s·e) for the Gilboa
-    /// corrections of (b, b̂) of the first triple, every bit, where s is the sacrifice
-    /// coefficient a cheater would know if it could fix the sacrifice coin to zero. The triple
-    /// then has c = a·(b + e) and ĉ = a·(b̂ + s·e), which passes a sacrifice with that s.
-    fn matched_correction_error(&self, m: usize) -> Option<Vec<F>> {
-        if !self.faulty(super::Fault::MascotMatchedCorrections) {
-            return None;
-        }
-        let s0 = F::random_vec(&mut Prg::from_seed(&tessera_mpc::Seed([0; 16])), m)[0];
-        Some(vec![F::ONE, s0])
     }
 
     fn take_triples(&mut self, ch: &mut dyn Channel, n: usize) -> Result<Triples<F>> {
@@ -448,13 +430,13 @@ impl<F: Field> Mascot<F> {
         let r = t1.a;
         let mut log = OpenedLog::default();
         let de_sh = Shared::concat(&[&r.sub(&t2.a)?, &r.sub(&t2.b)?]);
-        let de = open_into(ch, &de_sh, &mut log)?;
+        let de = open_into(ch, &de_sh, &mut log, OPEN_STEP)?;
         let (d, e) = de.split_at(m);
         let first = self.me.index() == 0;
         let prod: Vec<F> = d.iter().zip(e).map(|(d, e)| *d * *e).collect();
         let sq = t2.c.add(&t2.b.mul_public(d)?)?.add(&t2.a.mul_public(e)?)?;
         let sq = sq.add_public(&prod, self.alpha, first)?;
-        let squares = open_into(ch, &sq, &mut log)?;
+        let squares = open_into(ch, &sq, &mut log, OPEN_STEP)?;
         mac_check(ch, &mut self.coins, self.alpha, &mut log)?;
         let two_inv = F::from_u64(2)
             .inverse()
@@ -472,23 +454,6 @@ impl<F: Field> Mascot<F> {
         self.stats.bits += m as u64;
         Ok(())
     }
-}
-
-/// Opens `x` to all parties and records it (with this party's MAC shares) for a later check.
-pub(crate) fn open_into<F: Field>(
-    ch: &mut dyn Channel,
-    x: &Shared<F>,
-    log: &mut OpenedLog<F>,
-) -> Result<Vec<F>> {
-    ch.begin_step(OPEN_STEP);
-    ch.broadcast(&F::encode_slice(&x.value))?;
-    let mut total = x.value.clone();
-    for peer in ch.peers() {
-        let theirs = F::decode_exact(&ch.recv(peer)?, x.len())?;
-        slice::add_assign(&mut total, &theirs);
-    }
-    log.record(&total, &x.mac);
-    Ok(total)
 }
 
 impl<F: Field> Preprocessing<F> for Mascot<F> {

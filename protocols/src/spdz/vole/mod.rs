@@ -23,27 +23,21 @@
 //! 2. **Multiplication on random COTs** (MASCOT §5 Fig. 8 Multiply, module [`multiply`]): the
 //!    receiver's factor is made of the random choice bits of random COTs, so no choice bit
 //!    crosses the wire with its first peer (with each further peer one correction bit per COT
-//!    derandomises the COTs to the same bits). The sender's vector is (b, b̂) as in MASCOT:
-//!    two field elements per COT.
-//! 3. **Combine with 4 limbs of 64 bits instead of τ = 3 field elements** (MASCOT §5, Combine).
-//!    Every party's factor is a_i = Σ_{k<4} r_k·X_{i,k}, where X_{i,k} < 2^64 are the integers
-//!    spelled by its 256 COT bits and r ∈ F^4 is coin-tossed *after* all Gilboa messages are
-//!    sent (as MASCOT tosses its combining coefficients after Multiply). The map
-//!    h_r(b) = Σ_k r_k·X_k is a universal hash from {0,1}^256 to F: two bit strings that differ
-//!    differ in some limb, limbs are distinct field elements (X_k < 2^64 < p), so
-//!    Pr_r[h_r(b) = h_r(b′)] = 1/p. MASCOT's argument then applies unchanged with "τ candidates
-//!    of log p bits" replaced by "256 bits": a Gilboa sender that cheats selectively passes the
-//!    sacrifice with probability 2^-s when its cheat depends on s bits of b, leaving min-entropy
-//!    ≥ 256 − s; by the leftover hash lemma a_i is then within
-//!    2^-s·½·2^-(256 − s − log p)/2 ≤ 2^-(256 − log p)/2 − 1 ≤ 2^-65.5 of uniform given the
-//!    adversary's view (log p = 127). The same bound (s = 0) covers the honest case: Σ 2^l·b_l
-//!    alone would be a 127-bit integer reduced mod p (biased at 0); h_r(b) is 2^-65.5-close to
-//!    uniform. MASCOT needs τ·log p ≥ log p + 2σ; with 127-bit candidates that forces τ = 3
-//!    (381 COTs, as 2·127 = 254 < 255), 64-bit limbs reach the bound at 256 COTs: a third less
-//!    Gilboa traffic for the same σ = 64.
-//! 4. **Sacrifice** exactly as MASCOT §5 (Fig. 9): with coin-tossed s, open ρ = s·b − b̂ and
-//!    check s·c − ĉ − ρ·a = 0, then the batched MAC check ([`super::mac_check`]) on everything
-//!    opened. A triple with c = a·b + e passes only if e = 0 or the cheater guessed s: 1/p.
+//!    derandomises the COTs to the same bits). The sender's input is its **one** b per triple,
+//!    as in MASCOT's Π_Triple: one field element per COT (the Gilboa core is shared with
+//!    MASCOT, module `spdz::gilboa`).
+//! 3. **Combine with 6 limbs of 64 bits instead of τ = 3 field elements** (MASCOT §5, Combine).
+//!    Every party's factors are a_i = Σ_{k<6} r_k·X_{i,k} and â_i = Σ_k r̂_k·X_{i,k}, where
+//!    X_{i,k} < 2^64 are the integers spelled by its 384 COT bits and r, r̂ ∈ F^6 are coin-tossed
+//!    *after* all Gilboa messages are sent; c and ĉ are the matching combinations of the limb
+//!    products, so (a, b, c) and (â, b, ĉ) share b. (a, â) is a universal hash of the 384 bits
+//!    into F², so by the leftover hash lemma a Gilboa sender that cheats selectively on L bits
+//!    and passes (probability 2^-L) faces factors within 2^-L·½·2^-(384 − L − 254)/2 ≤ 2^-66 of
+//!    uniform (module `spdz::sacrifice` spells the argument out).
+//! 4. **Sacrifice** as MASCOT's Π_Triple (module `spdz::sacrifice`, shared with MASCOT): with
+//!    coin-tossed s, open ρ = s·a − â and check s·c − ĉ − ρ·b = 0 by its MAC alone inside the
+//!    batched MAC check ([`super::mac_check`]) on everything opened. A triple with c = a·b + e
+//!    passes only if the cheater guessed s or forged a MAC: about 2/p.
 //! 5. **Input masks**: the owner's random values, authenticated by step 1. **Random bits** by
 //!    squaring (MASCOT §6, from Damgård et al.): open r² for a fresh random [r] (a triple's a,
 //!    squared with a second triple), take its root t (p ≡ 3 mod 4), [bit] = (r/t + 1)/2.
@@ -65,11 +59,12 @@ use tessera_mpc::coin::Coins;
 use tessera_mpc::field::slice;
 use tessera_mpc::{Channel, Field, PartyId, Prg, SessionId};
 
-use self::multiply::{LIMBS, limb_values};
 use self::sources::{CotReceiver, CotSender, VoleKeyHolder, VoleOwner};
 use super::Shared;
-use super::mac_check::{OpenedLog, coin_error, mac_check, toss};
+use super::gilboa::{LIMBS, limb_values};
+use super::mac_check::{OpenedLog, coin_error, mac_check, open_into, toss};
 use super::prep::{InputMasks, Preprocessing, Triples};
+use super::sacrifice;
 use crate::{Error, Result};
 
 /// Step labels of VoleSpdz's coin tosses (targets for attack tests, see `Channel::begin_step`).
@@ -85,8 +80,6 @@ pub const GILBOA_STEP: &str = multiply::GILBOA_STEP;
 
 /// First hash tweak of the Gilboa outputs, apart from the COT sources' own tweaks.
 const GILBOA_TWEAKS: u128 = 1 << 127;
-/// Width of the Gilboa sender vector: (b, b̂).
-const WIDTH: usize = 2;
 
 /// Where the correlations come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -373,7 +366,7 @@ impl<F: Field> VoleSpdz<F> {
             combo = combo.add(&s.linear_combination(&coeffs)?)?;
         }
         let mut log = OpenedLog::default();
-        open_into(ch, &combo, &mut log)?;
+        open_into(ch, &combo, &mut log, OPEN_STEP)?;
         mac_check(ch, &mut self.coins, self.alpha, &mut log).map_err(|e| match e {
             Error::MacCheck => Error::AuthenticationCheck,
             other => other,
@@ -384,27 +377,25 @@ impl<F: Field> VoleSpdz<F> {
     /// Makes one batch of `m` checked triples and appends them to the buffer.
     fn make_triples(&mut self, ch: &mut dyn Channel, m: usize) -> Result<()> {
         let b = F::random_vec(&mut self.prg, m);
-        let bh = F::random_vec(&mut self.prg, m);
-        // Sender groups: (b_p, b̂_p) for each of the receiver's limbs of triple p.
-        let groups: Vec<F> = (0..m * LIMBS).flat_map(|i| [b[i / LIMBS], bh[i / LIMBS]]).collect();
-        // cross[2i], cross[2i+1]: shares of X_i·b and X_i·b̂ (limb i) summed over all pairs.
-        let mut cross = vec![F::ZERO; WIDTH * m * LIMBS];
-        let wrong = self.matched_correction_error(m);
+        let honest_inputs = sacrifice::sender_inputs(&b, false);
+        let split = self.faulty(super::Fault::VoleSpdzSplitB);
+        let last_peer = PartyId::all(self.n).filter(|p| *p != self.me).last();
+        // cross[i]: shares of X_i·b (limb i) with every peer, summed.
+        let mut cross = vec![F::ZERO; m * LIMBS];
         let mut my_bits: Option<Vec<bool>> = None;
         for (peer, role) in schedule(self.me, self.n) {
             let fix = first_receiver(peer, self.n) != Some(self.me);
             let links = self.links(peer)?;
             let shares = match role {
-                Role::Sender => multiply::send(
-                    ch,
-                    peer,
-                    &mut links.cot_send,
-                    &mut links.cot_send_tweak,
-                    &groups,
-                    WIDTH,
-                    fix,
-                    wrong.as_deref(),
-                )?,
+                Role::Sender => {
+                    let inputs = if split && Some(peer) == last_peer {
+                        sacrifice::sender_inputs(&b, true)
+                    } else {
+                        honest_inputs.clone()
+                    };
+                    let (cot, tweak) = (&mut links.cot_send, &mut links.cot_send_tweak);
+                    multiply::send(ch, peer, cot, tweak, &inputs, fix)?
+                }
                 Role::Receiver => {
                     let (bits, shares) = multiply::receive(
                         ch,
@@ -412,7 +403,6 @@ impl<F: Field> VoleSpdz<F> {
                         &mut links.cot_recv,
                         &mut links.cot_recv_tweak,
                         m * LIMBS,
-                        WIDTH,
                         my_bits.as_deref(),
                     )?;
                     my_bits.get_or_insert(bits);
@@ -426,44 +416,23 @@ impl<F: Field> VoleSpdz<F> {
             // A single party has no peer: its factor's limbs are local random bits.
             None => (0..m * LIMBS).map(|_| F::from_u128(u128::from(self.prg.next_u64()))).collect(),
         };
-        let offset = if self.faulty(super::Fault::VoleSpdzTripleOffset) { F::ONE } else { F::ZERO };
-        // Combine (step 3): a = Σ_k r_k·X_k with coefficients tossed after the Gilboa messages.
+        // Combine (step 3) with coins tossed after every Gilboa message is sent.
         let seed = toss(&mut self.coins, ch, COMBINE_COINS)?;
-        let r = F::random_vec(&mut Prg::from_seed(&seed), m * LIMBS);
-        let mut own = vec![F::ZERO; 5 * m];
-        for p in 0..m {
-            let (mut ca, mut cc, mut cch) = (F::ZERO, F::ZERO, F::ZERO);
-            for k in 0..LIMBS {
-                let i = p * LIMBS + k;
-                ca += r[i] * limbs[i];
-                cc += r[i] * cross[WIDTH * i];
-                cch += r[i] * cross[WIDTH * i + 1];
-            }
-            own[p] = ca;
-            own[m + p] = b[p];
-            own[2 * m + p] = ca * b[p] + cc + offset;
-            own[3 * m + p] = bh[p];
-            own[4 * m + p] = ca * bh[p] + cch;
+        let mut own = sacrifice::combine(&seed, &limbs, &b, &cross);
+        if self.faulty(super::Fault::VoleSpdzTripleOffset) {
+            own[sacrifice::C * m] += F::ONE;
+        }
+        if self.faulty(super::Fault::VoleSpdzMatchedShift) {
+            sacrifice::matched_shift(&mut own);
         }
         let per_owner = self.authenticate(ch, &own, 5 * m, None)?;
         let mut all = Shared::from_parts(vec![F::ZERO; 5 * m], vec![F::ZERO; 5 * m]);
         for s in &per_owner {
             all = all.add(s)?;
         }
-        let [ta, tb, tc, tbh, tch] = [0, 1, 2, 3, 4].map(|k| all.slice(k * m..(k + 1) * m));
-        let (ta, tb, tc, tbh, tch) = (ta?, tb?, tc?, tbh?, tch?);
-        // Sacrifice (step 4): (a, b̂, ĉ) checks (a, b, c).
-        let seed = toss(&mut self.coins, ch, SACRIFICE_COINS)?;
-        let s = F::random_vec(&mut Prg::from_seed(&seed), m);
-        let mut log = OpenedLog::default();
-        let rho_sh = tb.mul_public(&s)?.sub(&tbh)?;
-        let rho = open_into(ch, &rho_sh, &mut log)?;
-        let z_sh = tc.mul_public(&s)?.sub(&tch)?.sub(&ta.mul_public(&rho)?)?;
-        let z = open_into(ch, &z_sh, &mut log)?;
-        mac_check(ch, &mut self.coins, self.alpha, &mut log)?;
-        if z.iter().any(|v| *v != F::ZERO) {
-            return Err(Error::Sacrifice);
-        }
+        // Sacrifice (step 4): (â, b, ĉ) checks (a, b, c).
+        let steps = sacrifice::Steps { coins: SACRIFICE_COINS, open: OPEN_STEP };
+        let [ta, tb, tc] = sacrifice::sacrifice(ch, &mut self.coins, self.alpha, &all, &steps)?;
         for p in 0..m {
             self.triples.push_back((
                 ta.value[p],
@@ -476,18 +445,6 @@ impl<F: Field> VoleSpdz<F> {
         }
         self.stats.triples += m as u64;
         Ok(())
-    }
-
-    /// With [`super::Fault::VoleSpdzMatchedCorrections`]: errors (e, s·e) on the Gilboa
-    /// corrections of (b, b̂) for the first limb, every bit, where s is the sacrifice coefficient
-    /// a zero sacrifice coin would give. Then c = a·b + r·X·e and ĉ = a·b̂ + r·X·s·e, which
-    /// passes a sacrifice with that s.
-    fn matched_correction_error(&self, m: usize) -> Option<Vec<F>> {
-        if !self.faulty(super::Fault::VoleSpdzMatchedCorrections) {
-            return None;
-        }
-        let s0 = F::random_vec(&mut Prg::from_seed(&tessera_mpc::Seed([0; 16])), m)[0];
-        Some(vec![F::ONE, s0])
     }
 
     fn take_triples(&mut self, ch: &mut dyn Channel, n: usize) -> Result<Triples<F>> {
@@ -550,13 +507,13 @@ impl<F: Field> VoleSpdz<F> {
         let r = t1.a;
         let mut log = OpenedLog::default();
         let de_sh = Shared::concat(&[&r.sub(&t2.a)?, &r.sub(&t2.b)?]);
-        let de = open_into(ch, &de_sh, &mut log)?;
+        let de = open_into(ch, &de_sh, &mut log, OPEN_STEP)?;
         let (d, e) = de.split_at(m);
         let first = self.me.index() == 0;
         let prod: Vec<F> = d.iter().zip(e).map(|(d, e)| *d * *e).collect();
         let sq = t2.c.add(&t2.b.mul_public(d)?)?.add(&t2.a.mul_public(e)?)?;
         let sq = sq.add_public(&prod, self.alpha, first)?;
-        let squares = open_into(ch, &sq, &mut log)?;
+        let squares = open_into(ch, &sq, &mut log, OPEN_STEP)?;
         mac_check(ch, &mut self.coins, self.alpha, &mut log)?;
         let two_inv = F::from_u64(2)
             .inverse()
@@ -599,23 +556,6 @@ enum PeerLinkPart<F: Field> {
 /// bits are used as they come, with every later one they are derandomised.
 fn first_receiver(receiver: PartyId, n: usize) -> Option<PartyId> {
     schedule(receiver, n).into_iter().find(|(_, role)| *role == Role::Receiver).map(|(p, _)| p)
-}
-
-/// Opens `x` to all parties and records it (with this party's MAC shares) for a later check.
-fn open_into<F: Field>(
-    ch: &mut dyn Channel,
-    x: &Shared<F>,
-    log: &mut OpenedLog<F>,
-) -> Result<Vec<F>> {
-    ch.begin_step(OPEN_STEP);
-    ch.broadcast(&F::encode_slice(&x.value))?;
-    let mut total = x.value.clone();
-    for peer in ch.peers() {
-        let theirs = F::decode_exact(&ch.recv(peer)?, x.len())?;
-        slice::add_assign(&mut total, &theirs);
-    }
-    log.record(&total, &x.mac);
-    Ok(total)
 }
 
 impl<F: Field> Preprocessing<F> for VoleSpdz<F> {
