@@ -89,6 +89,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod recovery;
 pub mod block;
 pub mod codec;
 pub mod did;

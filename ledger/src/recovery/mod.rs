@@ -1,0 +1,3 @@
+//! DID key recovery (placeholder while salvaging).
+pub mod seal;
+pub mod vss;
