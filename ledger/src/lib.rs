@@ -89,7 +89,6 @@
 
 pub mod audit;
 pub mod backup;
-pub mod recovery;
 pub mod block;
 pub mod codec;
 pub mod did;
@@ -103,6 +102,7 @@ pub mod keys;
 mod ledger;
 pub mod merkle;
 mod receipt;
+pub mod recovery;
 pub mod smt;
 pub mod state;
 mod store;
@@ -120,6 +120,7 @@ pub use hash::{Hash32, HashAlg, LedgerHash, TaggedHash};
 pub use keys::{KeyPair, ParsedKey, PublicKey, Signature, SignatureSuite};
 pub use ledger::{Ledger, PreparedBlock};
 pub use receipt::{Receipt, ReceiptEntry, ReceiptProof, verify_fresh_receipt, verify_receipt};
+pub use recovery::{RecoveryBackup, SealedShare};
 pub use state::{DataSet, GovernanceState, GrantRecord, JobRecord, StateKey, Supervisors};
 pub use tx::{
     AdminApproval, Approval, Commitment, GovAction, InputCommitment, Transaction, TxBody,

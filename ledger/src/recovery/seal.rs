@@ -45,22 +45,23 @@ pub fn seal(to: &PublicKey, context: &[u8], secret: &[u8]) -> Result<Vec<u8>> {
                 .map_err(|_| Error::InvalidKey("Ed25519"))?;
             let pk = X25519Pk::from_bytes(vk.to_montgomery().as_bytes())
                 .map_err(|_| Error::InvalidKey("X25519"))?;
-            let (enc, ct) = hpke::single_shot_seal_with_rng::<AesGcm256, HkdfSha256, X25519HkdfSha256>(
-                &OpModeS::Base,
-                &pk,
-                context,
-                secret,
-                context,
-                &mut rand_core::UnwrapErr(SysRng),
-            )
-            .map_err(|_| Error::Backup("HPKE encryption failed"))?;
+            let (enc, ct) =
+                hpke::single_shot_seal_with_rng::<AesGcm256, HkdfSha256, X25519HkdfSha256>(
+                    &OpModeS::Base,
+                    &pk,
+                    context,
+                    secret,
+                    context,
+                    &mut rand_core::UnwrapErr(SysRng),
+                )
+                .map_err(|_| Error::Backup("HPKE encryption failed"))?;
             let mut out = enc.to_bytes().to_vec();
             out.extend_from_slice(&ct);
             Ok(out)
         }
         PublicKey::Secp256k1(b) => {
-            let recipient = k256::PublicKey::from_sec1_bytes(b)
-                .map_err(|_| Error::InvalidKey("secp256k1"))?;
+            let recipient =
+                k256::PublicKey::from_sec1_bytes(b).map_err(|_| Error::InvalidKey("secp256k1"))?;
             let eph = KeyPair::generate(SignatureSuite::Secp256k1)?;
             let e = k256_scalar(&eph.secret_bytes())?;
             let shared = (recipient.to_projective() * *e).to_affine();
@@ -89,11 +90,14 @@ pub fn open(key: &KeyPair, context: &[u8], sealed: &[u8]) -> Result<Zeroizing<Ve
     }
     match key.suite() {
         SignatureSuite::Ed25519 => {
-            let (enc, ct) = sealed.split_at_checked(32).ok_or(Error::Backup("sealed share too short"))?;
+            let (enc, ct) =
+                sealed.split_at_checked(32).ok_or(Error::Backup("sealed share too short"))?;
             let sk = ed25519_dalek::SigningKey::from_bytes(&key.secret_bytes());
             let scalar = Zeroizing::new(sk.to_scalar_bytes());
-            let sk = X25519Sk::from_bytes(scalar.as_ref()).map_err(|_| Error::InvalidKey("X25519"))?;
-            let enc = X25519Enc::from_bytes(enc).map_err(|_| Error::Backup("bad encapsulated key"))?;
+            let sk =
+                X25519Sk::from_bytes(scalar.as_ref()).map_err(|_| Error::InvalidKey("X25519"))?;
+            let enc =
+                X25519Enc::from_bytes(enc).map_err(|_| Error::Backup("bad encapsulated key"))?;
             hpke::single_shot_open::<AesGcm256, HkdfSha256, X25519HkdfSha256>(
                 &OpModeR::Base,
                 &sk,
@@ -106,9 +110,10 @@ pub fn open(key: &KeyPair, context: &[u8], sealed: &[u8]) -> Result<Zeroizing<Ve
             .map_err(|_| Error::Backup("share failed authentication"))
         }
         SignatureSuite::Secp256k1 => {
-            let (eph, ct) = sealed.split_at_checked(33).ok_or(Error::Backup("sealed share too short"))?;
-            let eph_pk =
-                k256::PublicKey::from_sec1_bytes(eph).map_err(|_| Error::Backup("bad ephemeral key"))?;
+            let (eph, ct) =
+                sealed.split_at_checked(33).ok_or(Error::Backup("sealed share too short"))?;
+            let eph_pk = k256::PublicKey::from_sec1_bytes(eph)
+                .map_err(|_| Error::Backup("bad ephemeral key"))?;
             let d = k256_scalar(&key.secret_bytes())?;
             let shared = (eph_pk.to_projective() * *d).to_affine();
             let (k, nonce) = ecies_keys(&shared, eph, key.public_key().as_bytes(), context)?;

@@ -68,7 +68,8 @@ macro_rules! feldman_on {
                     return Err(Error::Backup("commitment length"));
                 }
                 AsMut::<[u8]>::as_mut(&mut repr).copy_from_slice(pk.as_bytes());
-                Option::from(Pt::from_bytes(&repr)).ok_or(Error::Backup("commitment is not a point"))
+                Option::from(Pt::from_bytes(&repr))
+                    .ok_or(Error::Backup("commitment is not a point"))
             }
 
             fn id(index: u8) -> IdentifierPrimeField<Sc> {
@@ -118,7 +119,12 @@ macro_rules! feldman_on {
             pub(super) fn combine(shares: &[ScalarShare]) -> Result<Zeroizing<[u8; 32]>> {
                 let set = shares
                     .iter()
-                    .map(|s| Ok(Sh { identifier: id(s.index), value: IdentifierPrimeField(scalar(&s.value)?) }))
+                    .map(|s| {
+                        Ok(Sh {
+                            identifier: id(s.index),
+                            value: IdentifierPrimeField(scalar(&s.value)?),
+                        })
+                    })
                     .collect::<Result<Vec<Sh>>>()?;
                 let secret = set.combine().map_err(|_| Error::Backup("shares do not combine"))?;
                 Ok(Zeroizing::new(scalar_bytes(&secret.0)))
@@ -156,7 +162,10 @@ pub(crate) fn verify(commitments: &[PublicKey], share: &ScalarShare) -> Result<(
 }
 
 /// Lagrange interpolation at 0 of shares with distinct non-zero indices.
-pub(crate) fn combine(suite: SignatureSuite, shares: &[ScalarShare]) -> Result<Zeroizing<[u8; 32]>> {
+pub(crate) fn combine(
+    suite: SignatureSuite,
+    shares: &[ScalarShare],
+) -> Result<Zeroizing<[u8; 32]>> {
     for (i, s) in shares.iter().enumerate() {
         if s.index == 0 || shares[..i].iter().any(|t| t.index == s.index) {
             return Err(Error::Backup("shares have zero or repeated indices"));
