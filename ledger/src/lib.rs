@@ -12,8 +12,9 @@
 //! sparse Merkle tree for the state ([`smt`]) and an RFC 6962 tree for each block's transactions
 //! ([`merkle`]); headers and 2f+1 commit certificates ([`block`]); genesis and k-of-n admin
 //! governance ([`genesis`]); the `redb`-backed [`Ledger`]; [`verify_receipt`]; the
-//! [`SingleValidator`] engine behind the [`Engine`] trait; Shamir + AES-GCM key backup
-//! ([`backup`]); supervision ([`audit`]: an index written with each block, audit queries answered
+//! [`SingleValidator`] engine behind the [`Engine`] trait; k-of-n DID key recovery
+//! ([`recovery`]: a recovery key shared by Feldman VSS through `vsss-rs`, each share sealed to its
+//! holder's DID key with HPKE, ECIES or SM2 encryption and published on the ledger); supervision ([`audit`]: an index written with each block, audit queries answered
 //! with receipts, evidence that a job's inputs were authorised, and the supervisor role).
 //!
 //! ```
@@ -88,7 +89,6 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
-pub mod backup;
 pub mod block;
 pub mod codec;
 pub mod did;
@@ -108,7 +108,6 @@ pub mod state;
 mod store;
 pub mod tx;
 
-pub use backup::{EncryptedShare, HolderKey, KeyBackup, Share, backup_key};
 pub use block::{BlockHeader, CommitCertificate, Validator, ValidatorSet};
 pub use codec::{Decode, Encode};
 pub use did::{Did, DidDocument, Endpoint, KeyRef, Service, VerificationMethod};
