@@ -1,5 +1,6 @@
 //! Walkthrough: a ledger with one validator; two DIDs, a data set, a grant, a computation
-//! commitment signed by both parties, and offline verification of its receipts.
+//! commitment signed by both parties, offline verification of its receipts, and k-of-n recovery of
+//! a DID whose key is lost.
 //!
 //! Run: `cargo run -p tessera-ledger --example ledger_walkthrough`
 
