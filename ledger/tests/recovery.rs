@@ -111,6 +111,20 @@ fn recover_and_rotate(suite: SignatureSuite) {
         Err(Error::ThresholdNotMet { needed: 2, got: 1 })
     ));
 
+    // `recover_key` checks what it is given itself: a raw share off the polynomial, or one
+    // presented under another index, is refused.
+    let carol_share = recovery::open_share(&s.backup, &chain, 2, &s.holders[1].key).unwrap();
+    let raw = vec![(dave_index, Ok(lie.clone())), (2, Ok(carol_share.clone()))];
+    assert!(matches!(
+        recovery::recover_key(&s.backup, raw),
+        Err(Error::ThresholdNotMet { needed: 2, got: 1 })
+    ));
+    let raw = vec![(1, Ok(carol_share.clone())), (2, Ok(carol_share))];
+    assert!(matches!(
+        recovery::recover_key(&s.backup, raw),
+        Err(Error::ThresholdNotMet { needed: 2, got: 1 })
+    ));
+
     // Bob comes back online: two good shares; dave's bad ones are reported and skipped.
     let bob = hand_over(&s, 0, &to);
     let got = candidates(&s, &new_key, &[dave_lie, carol, dave_damaged, bob]);

@@ -374,6 +374,7 @@ mod tests {
             Request::TxReceipt([9; 32]),
             Request::Submit(Box::new(tx)),
             Request::State(StateKey::Supervisors),
+            Request::State(StateKey::Recovery { did: "alice".into(), backup: "b1".into() }),
             Request::Audit(Box::new(Query::ByDid {
                 did: Did::tessera("bob").unwrap(),
                 page: tessera_ledger::audit::Page { after: Some(vec![1; 12]), limit: 50 },

@@ -306,14 +306,11 @@ pub fn recover(home: &Home, id: &str, files: &[std::path::PathBuf]) -> Result<Re
             if why.is_empty() { String::new() } else { format!(" (refused {})", why.join("; ")) }
         ))
     })?;
-    let used = r
-        .used
-        .iter()
-        .map(|i| {
-            let n = names.iter().find(|(j, _)| j == i).map(|(_, n)| n.clone()).unwrap_or_default();
-            (*i, n)
-        })
-        .collect();
+    let name_of = |i: u8| names.iter().find(|(j, _)| *j == i).map(|(_, n)| n.clone());
+    for (i, e) in &r.refused {
+        refused.push((name_of(*i).unwrap_or_default(), e.to_string()));
+    }
+    let used = r.used.iter().map(|i| (*i, name_of(*i).unwrap_or_default())).collect();
     let mut doc = crate::ops::my_document(home)?;
     doc.controllers.clear();
     doc.threshold = 1;
