@@ -1,5 +1,6 @@
 //! Walkthrough: a ledger with one validator; two DIDs, a data set, a grant, a computation
-//! commitment signed by both parties, and offline verification of its receipts.
+//! commitment signed by both parties, offline verification of its receipts, and k-of-n recovery of
+//! a DID whose key is lost.
 //!
 //! Run: `cargo run -p tessera-ledger --example ledger_walkthrough`
 
@@ -143,16 +144,51 @@ fn main() -> Result<()> {
         verify_receipt(&tampered, &genesis.chain_id(), &genesis.validators).unwrap_err()
     );
 
-    // 5. Key backup: the hospital's key split 2-of-3 among holders, then recovered.
-    let holders: Vec<HolderKey> = (0..3).map(|_| HolderKey::generate()).collect::<Result<_>>()?;
-    let names = ["did:tessera:it", "did:tessera:ciso", "did:tessera:notary"];
-    let pairs: Vec<(&str, &HolderKey)> = names.iter().copied().zip(holders.iter()).collect();
-    let backup = backup_key(&hospital_key, 2, &pairs)?;
-    let s0 = backup.decrypt_share(&backup.shares[0], &holders[0])?;
-    let s2 = backup.decrypt_share(&backup.shares[2], &holders[2])?;
-    let recovered = backup.recover(&[s0, s2])?;
-    assert_eq!(recovered.public_key(), hospital_key.public_key());
-    println!("hospital key recovered from 2 of 3 encrypted shares");
+    // 5. Key recovery: a recovery key for the hospital's DID dealt 2-of-3 among holders (did:key
+    //    holders here; node DIDs in the CLI), each share sealed to its holder's key and published
+    //    with the Feldman commitments; after losing its key the hospital rotates to a new one
+    //    with two holders' shares.
+    let holders: Vec<KeyPair> =
+        [SignatureSuite::Ed25519, SignatureSuite::Secp256k1, SignatureSuite::Sm2]
+            .iter()
+            .map(|s| KeyPair::generate(*s))
+            .collect::<Result<_>>()?;
+    let refs: Vec<(KeyRef, PublicKey)> =
+        holders.iter().map(|h| (KeyRef::did_key(h.public_key()), h.public_key())).collect();
+    let suite = recovery::recovery_suite(SignatureSuite::Sm2);
+    let backup = recovery::deal(&chain, "hospital", "b1", suite, 2, &refs)?;
+    let cur = engine.ledger().resolve(&hospital.did)?;
+    let mut doc = cur.clone();
+    (doc.controllers, doc.threshold) =
+        recovery::with_recovery_controller(&cur, &backup.recovery_did()?)?;
+    doc.version += 1;
+    let msg = did_update_message(&chain, "hospital", cur.version, Some(&doc));
+    let approvals = vec![Approval { signer: hospital.clone(), signature: hospital_key.sign(&msg) }];
+    let body = TxBody::UpdateDid { document: doc, approvals };
+    engine.submit(Transaction::sign(&chain, hospital.clone(), 4, body, &hospital_key))?;
+    let body = TxBody::RecoveryBackup(backup.clone());
+    engine.submit(Transaction::sign(&chain, hospital.clone(), 5, body, &hospital_key))?;
+    seal(&mut engine)?;
+    let new_key = KeyPair::generate(SignatureSuite::Sm2)?;
+    let mut shares = Vec::new();
+    for i in [1u8, 3] {
+        let s = recovery::open_share(&backup, &chain, i, &holders[usize::from(i) - 1])?;
+        let sealed = recovery::transfer_share(&backup, &chain, &s, &new_key.public_key())?;
+        shares.push((i, recovery::open_transfer(&backup, &chain, i, &new_key, &sealed)));
+    }
+    let rk = recovery::recover_key(&backup, shares)?.key;
+    let cur = engine.ledger().resolve(&hospital.did)?;
+    let mut doc = cur.clone();
+    doc.methods[0].key = new_key.public_key();
+    doc.controllers.clear();
+    doc.version += 1;
+    let approvals = vec![recovery::rotation_approval(&chain, &cur, &doc, &rk)];
+    let body = TxBody::UpdateDid { document: doc, approvals };
+    engine.submit(Transaction::sign(&chain, KeyRef::did_key(rk.public_key()), 1, body, &rk))?;
+    seal(&mut engine)?;
+    let now_doc = engine.ledger().resolve(&hospital.did)?;
+    assert_eq!(now_doc.method("key-1"), Some(&new_key.public_key()));
+    println!("hospital DID rotated to a new key with 2 of 3 holders' shares");
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }

@@ -324,7 +324,8 @@ pub struct DidDocument {
     /// Keys that may sign for this DID.
     pub methods: Vec<VerificationMethod>,
     /// DIDs that may update or deactivate this document; empty means the DID controls itself
-    /// (any one of its own keys).
+    /// (any one of its own keys). The DID may list itself beside others (for example beside a
+    /// recovery key, threshold 1: either its own keys or the recovery key).
     pub controllers: Vec<Did>,
     /// How many distinct controllers must approve an update (1 ≤ k ≤ n when controllers exist).
     pub threshold: u8,
@@ -366,7 +367,7 @@ impl DidDocument {
     }
 
     /// Structural checks: identifier syntax, 1..=16 unique methods with valid keys, unique
-    /// controllers not including itself, and a threshold within 1..=n.
+    /// controllers (the DID itself may be one), and a threshold within 1..=n.
     pub fn validate(&self) -> Result<()> {
         check_id(&self.id)?;
         if self.methods.is_empty() || self.methods.len() > MAX_DOC_ENTRIES {
@@ -383,8 +384,8 @@ impl DidDocument {
             return Err(Error::InvalidDid("too many controllers".into()));
         }
         for (i, c) in self.controllers.iter().enumerate() {
-            if self.controllers[..i].contains(c) || *c == self.did() {
-                return Err(Error::InvalidDid("duplicate or self controller".into()));
+            if self.controllers[..i].contains(c) {
+                return Err(Error::InvalidDid("duplicate controller".into()));
             }
         }
         if self.services.len() > MAX_SERVICES {
@@ -537,6 +538,8 @@ mod tests {
         assert!(d.validate().is_err());
         d.threshold = 1;
         d.controllers.push(d.did());
-        assert!(d.validate().is_err());
+        d.validate().unwrap();
+        d.controllers.push(d.did());
+        assert!(d.validate().is_err(), "a controller named twice");
     }
 }

@@ -111,8 +111,9 @@ pub enum Error {
     /// A governance action would leave the ledger unusable or is otherwise invalid.
     #[error("invalid governance action: {0}")]
     InvalidGovernance(&'static str),
-    /// Key backup: a share failed authentication or the recovered key does not match.
-    #[error("key backup: {0}")]
+    /// Key recovery: a share failed to open or to match the published commitments, a backup is
+    /// malformed, or the rebuilt key does not match.
+    #[error("key recovery: {0}")]
     Backup(&'static str),
     /// The database holds data inconsistent with itself (a missing header or node).
     #[error("corrupt database: {0}")]

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::genesis::Org;
 use crate::hash::{Hash32, LedgerHash};
 use crate::keys::{PublicKey, Signature};
+use crate::recovery::RecoveryBackup;
 use crate::state::{
     DataSet, GovernanceState, GrantRecord, JobRecord, StateKey, Supervisors, check_name,
     decode_nonce,
@@ -290,7 +291,34 @@ impl<'a> Executor<'a> {
             TxBody::Governance { seq, action, approvals } => {
                 self.governance(*seq, action, approvals)
             }
+            TxBody::RecoveryBackup(b) => self.recovery_backup(signer, b),
         }
+    }
+
+    /// A recovery backup: published by the DID's own key, its recovery key already a controller
+    /// of the document, every share sealed to its holder's current key, never overwritten.
+    fn recovery_backup(&mut self, signer: &Did, b: &RecoveryBackup) -> Result<()> {
+        let doc = self.active_doc(&b.did)?;
+        if *signer != doc.did() {
+            return Err(Error::NotAuthorised(
+                "a recovery backup is published by one of the DID's own keys",
+            ));
+        }
+        b.validate()?;
+        if !doc.controllers.contains(&b.recovery_did()?) {
+            return Err(Error::Backup("the backup's recovery key is not a controller of the DID"));
+        }
+        for s in &b.shares {
+            if self.resolve_key(&s.holder)? != s.key {
+                return Err(Error::Backup("a share is sealed to a key its holder no longer has"));
+            }
+        }
+        let key = StateKey::Recovery { did: b.did.clone(), backup: b.id.clone() };
+        if self.exists(&key)? {
+            return Err(Error::AlreadyExists { what: "recovery backup", id: b.id.clone() });
+        }
+        self.put(&key, b);
+        Ok(())
     }
 
     fn supervisors(&self) -> Result<Supervisors> {

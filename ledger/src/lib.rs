@@ -12,8 +12,9 @@
 //! sparse Merkle tree for the state ([`smt`]) and an RFC 6962 tree for each block's transactions
 //! ([`merkle`]); headers and 2f+1 commit certificates ([`block`]); genesis and k-of-n admin
 //! governance ([`genesis`]); the `redb`-backed [`Ledger`]; [`verify_receipt`]; the
-//! [`SingleValidator`] engine behind the [`Engine`] trait; Shamir + AES-GCM key backup
-//! ([`backup`]); supervision ([`audit`]: an index written with each block, audit queries answered
+//! [`SingleValidator`] engine behind the [`Engine`] trait; k-of-n DID key recovery
+//! ([`recovery`]: a recovery key shared by Feldman VSS through `vsss-rs`, each share sealed to its
+//! holder's DID key with HPKE, ECIES or SM2 encryption and published on the ledger); supervision ([`audit`]: an index written with each block, audit queries answered
 //! with receipts, evidence that a job's inputs were authorised, and the supervisor role).
 //!
 //! ```
@@ -89,7 +90,6 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
-pub mod backup;
 pub mod block;
 pub mod codec;
 pub mod did;
@@ -103,12 +103,12 @@ pub mod keys;
 mod ledger;
 pub mod merkle;
 mod receipt;
+pub mod recovery;
 pub mod smt;
 pub mod state;
 mod store;
 pub mod tx;
 
-pub use backup::{EncryptedShare, HolderKey, KeyBackup, Share, backup_key};
 pub use block::{BlockHeader, CommitCertificate, Validator, ValidatorSet};
 pub use codec::{Decode, Encode};
 pub use did::{Did, DidDocument, Endpoint, KeyRef, Service, VerificationMethod};
@@ -120,6 +120,7 @@ pub use hash::{Hash32, HashAlg, LedgerHash, TaggedHash};
 pub use keys::{KeyPair, ParsedKey, PublicKey, Signature, SignatureSuite};
 pub use ledger::{Ledger, PreparedBlock};
 pub use receipt::{Receipt, ReceiptEntry, ReceiptProof, verify_fresh_receipt, verify_receipt};
+pub use recovery::{RecoveryBackup, SealedShare};
 pub use state::{DataSet, GovernanceState, GrantRecord, JobRecord, StateKey, Supervisors};
 pub use tx::{
     AdminApproval, Approval, Commitment, GovAction, InputCommitment, Transaction, TxBody,

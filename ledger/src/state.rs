@@ -36,6 +36,13 @@ pub enum StateKey {
     Governance,
     /// The supervisors' DIDs (absent: none).
     Supervisors,
+    /// A key-recovery backup of `did:tessera:<did>` (see [`crate::recovery`]).
+    Recovery {
+        /// Identifier after `did:tessera:`.
+        did: String,
+        /// Backup id.
+        backup: String,
+    },
 }
 
 impl StateKey {
@@ -51,6 +58,7 @@ impl StateKey {
             Self::Validators => (b"validators", vec![]),
             Self::Governance => (b"governance", vec![]),
             Self::Supervisors => (b"supervisors", vec![]),
+            Self::Recovery { did, backup } => (b"recovery/", vec![did, backup]),
         };
         let mut out = prefix.to_vec();
         for (i, p) in parts.iter().enumerate() {

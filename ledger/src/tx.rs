@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::genesis::Org;
 use crate::hash::{Hash32, LedgerHash, TaggedHash};
 use crate::keys::{KeyPair, PublicKey, Signature};
+use crate::recovery::RecoveryBackup;
 
 const TX_DOMAIN: &[u8] = b"tessera-ledger/tx/v1";
 const DID_UPDATE_DOMAIN: &[u8] = b"tessera-ledger/did-update/v1";
@@ -311,6 +312,10 @@ pub enum TxBody {
         /// Admin approvals.
         approvals: Vec<AdminApproval>,
     },
+    /// Publish a key-recovery backup of the signer's own DID: Feldman commitments and one sealed
+    /// share per holder. Its recovery key (`did:key:<C_0>`) must already be a controller of the
+    /// document, and each holder's key must be that holder's current key.
+    RecoveryBackup(RecoveryBackup),
 }
 
 impl Encode for TxBody {
@@ -360,6 +365,10 @@ impl Encode for TxBody {
                 action.encode(w);
                 w.list(approvals);
             }
+            Self::RecoveryBackup(b) => {
+                w.u8(9);
+                b.encode(w);
+            }
         }
     }
 }
@@ -392,6 +401,7 @@ impl Decode for TxBody {
                 action: GovAction::decode(r)?,
                 approvals: r.list(MAX_LIST)?,
             },
+            9 => Self::RecoveryBackup(RecoveryBackup::decode(r)?),
             _ => return Err(Error::Malformed("transaction body tag")),
         })
     }

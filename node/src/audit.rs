@@ -204,6 +204,11 @@ impl TxRow {
                     .join(";");
             }
             TxBody::Governance { .. } => r.kind = "governance",
+            TxBody::RecoveryBackup(b) => {
+                r.kind = "recovery-backup";
+                let holders: Vec<Did> = b.shares.iter().map(|s| s.holder.did.clone()).collect();
+                r.parties = join(&holders);
+            }
         }
         Some(r)
     }

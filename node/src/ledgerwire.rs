@@ -196,6 +196,11 @@ fn encode_key(w: &mut Writer, k: &StateKey) {
         StateKey::Validators => w.u8(7),
         StateKey::Governance => w.u8(8),
         StateKey::Supervisors => w.u8(9),
+        StateKey::Recovery { did, backup } => {
+            w.u8(10);
+            w.str(did);
+            w.str(backup);
+        }
     }
 }
 
@@ -210,6 +215,7 @@ fn decode_key(r: &mut Reader<'_>) -> tessera_ledger::Result<StateKey> {
         7 => StateKey::Validators,
         8 => StateKey::Governance,
         9 => StateKey::Supervisors,
+        10 => StateKey::Recovery { did: r.string(MAX_KEY_PART)?, backup: r.string(MAX_KEY_PART)? },
         _ => return Err(tessera_ledger::Error::Malformed("state key tag")),
     })
 }
@@ -390,6 +396,7 @@ mod tests {
             Request::TxReceipt([9; 32]),
             Request::Submit(Box::new(tx)),
             Request::State(StateKey::Supervisors),
+            Request::State(StateKey::Recovery { did: "alice".into(), backup: "b1".into() }),
             Request::Audit(Box::new(Query::ByDid {
                 did: Did::tessera("bob").unwrap(),
                 page: tessera_ledger::audit::Page { after: Some(vec![1; 12]), limit: 50 },

@@ -71,6 +71,7 @@ pub mod ledgerserve;
 pub mod ledgerwire;
 pub mod ops;
 pub mod programs;
+pub mod recovery;
 pub mod stats;
 pub mod tls;
 pub mod transport;

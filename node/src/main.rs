@@ -66,7 +66,7 @@ enum Cmd {
     /// The embedded single-validator ledger.
     #[command(subcommand)]
     Ledger(LedgerCmd),
-    /// DIDs: publish, show, resolve.
+    /// DIDs: publish, show, resolve, back up and recover.
     #[command(subcommand)]
     Did(DidCmd),
     /// Data sets.
@@ -167,6 +167,48 @@ enum DidCmd {
     Resolve {
         /// The DID.
         did: String,
+    },
+    /// Back up control of this DID: a fresh recovery key shared k-of-n among holders, each share
+    /// sealed to the holder's DID key and published on the ledger with its Feldman commitments;
+    /// the recovery key becomes a controller of the DID beside its own keys.
+    Backup {
+        /// Holder DIDs, comma-separated (did:tessera:<id>[#method], default method key-1, or
+        /// did:key).
+        #[arg(long, value_delimiter = ',', required = true)]
+        holders: Vec<String>,
+        /// How many holders are needed to recover (2 to the number of holders).
+        #[arg(long)]
+        threshold: u8,
+        /// Backup id (default: b<unix seconds>).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// As a holder of another DID's backup: open your share, check it against the published
+    /// commitments and seal it to the owner's new key, in a share file for the owner.
+    BackupShare {
+        /// The DID being recovered.
+        #[arg(long)]
+        did: String,
+        /// Backup id.
+        #[arg(long)]
+        backup: String,
+        /// The owner's new key (did:key), as `did recover` printed it; confirm it with the owner.
+        #[arg(long)]
+        to: String,
+        /// Share file to write (not overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Recover this DID after losing its key, from a new home of the same name: without
+    /// --share, print what to ask the holders; with threshold share files, rotate the DID to
+    /// this home's keys (bad shares are reported and skipped).
+    Recover {
+        /// Backup id.
+        #[arg(long)]
+        backup: String,
+        /// A share file from a holder (repeatable).
+        #[arg(long = "share")]
+        shares: Vec<PathBuf>,
     },
 }
 
@@ -433,6 +475,83 @@ fn run(cli: &Cli) -> Result<()> {
             let v = doc_json(&doc);
             out(cli, v.clone(), &serde_json::to_string_pretty(&v).unwrap_or_default());
         }
+        Cmd::Did(DidCmd::Backup { holders, threshold, id }) => {
+            let home = Home::load(&home_dir(cli)?)?;
+            let id = id.clone().unwrap_or_else(|| {
+                let s = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                format!("b{s}")
+            });
+            let r = tessera_node::recovery::backup(&home, holders, *threshold, &id)?;
+            out(
+                cli,
+                serde_json::to_value(&r).unwrap_or_default(),
+                &format!(
+                    "backup {} of {}: {} of {} holders ({}) may rotate it with recovery key {}",
+                    r.backup,
+                    r.did,
+                    r.threshold,
+                    r.holders.len(),
+                    r.holders.join(", "),
+                    r.recovery_key
+                ),
+            );
+        }
+        Cmd::Did(DidCmd::BackupShare { did, backup, to, out: path }) => {
+            let home = Home::load(&home_dir(cli)?)?;
+            let f = tessera_node::recovery::backup_share(&home, did, backup, to)?;
+            tessera_node::recovery::write_share_file(path, &f)?;
+            out(
+                cli,
+                json!({"did": f.did, "backup": f.backup, "index": f.index, "to": f.to, "file": path}),
+                &format!(
+                    "share {} of backup {} of {} checked and sealed to {} in {}; give the file to the owner",
+                    f.index,
+                    f.backup,
+                    f.did,
+                    f.to,
+                    path.display()
+                ),
+            );
+        }
+        Cmd::Did(DidCmd::Recover { backup, shares }) => {
+            let home = Home::load(&home_dir(cli)?)?;
+            if shares.is_empty() {
+                let cmd = tessera_node::recovery::request(&home, backup);
+                let key = tessera_ledger::Did::Key(home.key().public_key()).to_string();
+                out(
+                    cli,
+                    json!({"did": home.did().to_string(), "backup": backup, "new_key": key, "holder_command": cmd}),
+                    &format!(
+                        "this home's new key is {key}; ask each holder of backup {backup} to \
+                         check it with you and run:\n  {cmd}\nthen run `tessera did recover \
+                         --backup {backup} --share <file> ...` with their files"
+                    ),
+                );
+            } else {
+                let r = tessera_node::recovery::recover(&home, backup, shares)?;
+                for (f, why) in &r.refused {
+                    eprintln!("refused {f}: {why}");
+                }
+                out(
+                    cli,
+                    serde_json::to_value(&r).unwrap_or_default(),
+                    &format!(
+                        "recovered {} with shares {}; it is now controlled by {} (tx {})",
+                        r.did,
+                        r.used
+                            .iter()
+                            .map(|(i, f)| format!("{i} ({f})"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        r.new_key,
+                        r.tx
+                    ),
+                );
+            }
+        }
         Cmd::Dataset(DatasetCmd::Register { id, file }) => {
             let mut home = Home::load(&home_dir(cli)?)?;
             let tx = ops::dataset_register(&mut home, id, file)?;
@@ -666,6 +785,8 @@ fn doc_json(doc: &tessera_ledger::DidDocument) -> serde_json::Value {
         "did": doc.did().to_string(),
         "version": doc.version,
         "deactivated": doc.deactivated,
+        "controllers": doc.controllers.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "threshold": doc.threshold,
         "service": doc.services.iter().map(|s| json!({"id": s.id, "type": s.kind, "serviceEndpoint": s.endpoint})).collect::<Vec<_>>(),
         "methods": doc.methods.iter().map(|m| json!({"id": m.id, "suite": format!("{:?}", m.key.suite()), "key": hex::encode(m.key.as_bytes())})).collect::<Vec<_>>(),
     })

@@ -159,6 +159,9 @@ pub(crate) fn touches(tx: &Transaction) -> Touches {
             t.programs.push(c.program_hash);
             t.job = Some(c.job_id.clone());
         }
+        TxBody::RecoveryBackup(b) => {
+            t.did(&Did::Tessera(b.did.clone()), ROLE_SUBJECT);
+        }
         TxBody::Governance { action, .. } => match action {
             crate::tx::GovAction::AddSupervisor(d) | crate::tx::GovAction::RemoveSupervisor(d) => {
                 t.did(d, ROLE_SUBJECT);
