@@ -43,6 +43,8 @@
 pub mod boost;
 pub mod data;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod lr;
 pub mod metrics;
 pub mod model;

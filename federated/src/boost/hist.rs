@@ -95,14 +95,14 @@ fn take_blob<'a>(r: &mut Reader<'a>) -> Result<&'a [u8]> {
 
 /// Wire tag of the setup message.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Scheme {
+pub(crate) enum Scheme {
     PaillierPacked = 1,
     PaillierPerValue = 2,
     Bfv = 3,
 }
 
 impl Scheme {
-    pub(super) fn from_byte(b: u8) -> Result<Self> {
+    pub(crate) fn from_byte(b: u8) -> Result<Self> {
         match b {
             1 => Ok(Self::PaillierPacked),
             2 => Ok(Self::PaillierPerValue),
@@ -115,7 +115,7 @@ impl Scheme {
 /// The guest's side: keys, upload, decoding (one per training, so the variants' sizes do not
 /// matter).
 #[allow(clippy::large_enum_variant)]
-pub(super) enum GuestHe {
+pub(crate) enum GuestHe {
     Paillier {
         pk: PaillierPublicKey,
         sk: PaillierSecretKey,
@@ -233,7 +233,7 @@ impl GuestHe {
     }
 
     /// Decodes the histograms of `nodes` histogrammed nodes over the host's features.
-    pub(super) fn decode(
+    pub(crate) fn decode(
         &self,
         msg: &[u8],
         nodes: usize,
@@ -327,13 +327,13 @@ impl GuestHe {
 }
 
 /// The host's side: the guest's public material and this tree's encrypted gradients.
-pub(super) enum HostHe {
+pub(crate) enum HostHe {
     Paillier { pk: PaillierPublicKey, packed: bool, enc: Vec<PaillierCiphertext> },
     Bfv { he: Box<Bfv>, keys: BTreeMap<usize, BfvGaloisKey>, enc: Vec<BfvNttCiphertext> },
 }
 
 impl HostHe {
-    pub(super) fn from_setup(scheme: Scheme, payload: &[u8]) -> Result<Self> {
+    pub(crate) fn from_setup(scheme: Scheme, payload: &[u8]) -> Result<Self> {
         match scheme {
             Scheme::PaillierPacked | Scheme::PaillierPerValue => Ok(Self::Paillier {
                 pk: PaillierPublicKey::from_bytes(payload)?,
@@ -356,7 +356,7 @@ impl HostHe {
 
     /// Packed RLWE: parses the guest's rotation keys (by one, and optional power-of-two
     /// strides below 2048).
-    pub(super) fn add_keys(&mut self, payload: &[u8]) -> Result<()> {
+    pub(crate) fn add_keys(&mut self, payload: &[u8]) -> Result<()> {
         let Self::Bfv { he, keys, .. } = self else {
             return Err(Error::PeerMessage("rotation keys for a Paillier schedule"));
         };
@@ -379,7 +379,7 @@ impl HostHe {
     }
 
     /// Parses the encrypted gradients of `m` uploaded rows.
-    pub(super) fn load(&mut self, msg: &[u8], m: usize) -> Result<()> {
+    pub(crate) fn load(&mut self, msg: &[u8], m: usize) -> Result<()> {
         match self {
             Self::Paillier { pk, packed, enc } => {
                 *enc = decode_cts(pk, msg, m * if *packed { 1 } else { 2 })?;

@@ -256,7 +256,7 @@ fn softmax(s: &[f64]) -> Vec<f64> {
     e.into_iter().map(|v| v / z).collect()
 }
 
-fn bits_of(mask: &[bool]) -> Vec<u8> {
+pub(crate) fn bits_of(mask: &[bool]) -> Vec<u8> {
     let mut out = vec![0u8; mask.len().div_ceil(8)];
     for (i, &b) in mask.iter().enumerate() {
         if b {
@@ -266,7 +266,7 @@ fn bits_of(mask: &[bool]) -> Vec<u8> {
     out
 }
 
-fn mask_of(bytes: &[u8], len: usize) -> Result<Vec<bool>> {
+pub(crate) fn mask_of(bytes: &[u8], len: usize) -> Result<Vec<bool>> {
     if bytes.len() != len.div_ceil(8) {
         return Err(Error::PeerMessage("wrong bitmask length"));
     }

@@ -47,6 +47,13 @@ impl PeerRows {
     }
 }
 
+/// Parses a peer's setup (header and encrypted rows) as [`PeerRows`] does; returns the row
+/// width and the number of ciphertexts (for the fuzz targets, `crate::fuzzing`).
+pub(crate) fn parse_peer_rows(head: &[u8], body: &[u8], n: usize) -> Result<(usize, usize)> {
+    let (rows, width) = PeerRows::parse(head, body, n)?;
+    Ok((width, rows.rows.len()))
+}
+
 /// Own key pair and row width.
 struct Own {
     pk: PaillierPublicKey,

@@ -72,7 +72,7 @@ fn build() -> Fixture {
     };
     let ledger = Ledger::create(dir.join("l.redb"), &genesis).expect("ledger");
     let chain = ledger.chain_id();
-    let guard = SignGuard::open(dir.join("validator.guard")).expect("guard");
+    let guard = SignGuard::create(dir.join("validator.guard")).expect("guard");
     let mut engine =
         SingleValidator::new(ledger, validator, guard, EngineConfig::default()).expect("engine");
 

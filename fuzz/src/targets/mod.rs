@@ -1,6 +1,7 @@
 //! Every target, one module per crate (or family) whose decoders it drives.
 
 pub mod federated;
+pub mod federated_wire;
 pub mod fhe;
 pub mod ledger;
 pub mod mpc;
@@ -24,6 +25,7 @@ pub fn all() -> Vec<Target> {
     out.extend(tee::targets());
     out.extend(node::targets());
     out.extend(federated::targets());
+    out.extend(federated_wire::targets());
     out
 }
 
