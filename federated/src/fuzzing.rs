@@ -68,7 +68,7 @@ pub fn boost_guest_paillier(
     msg: &[u8],
     nodes: usize,
     host_bins: &[usize],
-) -> Result<Vec<Vec<Vec<(f64, f64)>>>> {
+) -> Result<Vec<crate::boost::Hist>> {
     let guest = GuestHe::Paillier { pk: pk.clone(), sk: sk.clone(), packed };
     guest.decode(msg, nodes, host_bins)
 }
