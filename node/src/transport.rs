@@ -128,6 +128,10 @@ enum Incoming {
     Failed(String),
 }
 
+/// The application error code a node closes a connection with when it refuses the peer's
+/// identity (its hello names a DID, job or certificate it does not accept).
+const CLOSE_IDENTITY_REFUSED: u32 = 2;
+
 /// The application error code a node closes a connection with when the peer crossed a cap.
 const CLOSE_OVER_CAP: u32 = 3;
 
@@ -545,7 +549,7 @@ async fn accept_one(
     let raw = read_small(&mut r).await.map_err(Error::Transport)?;
     let hello: Hello = serde_json::from_slice(&raw).map_err(|e| Error::invalid("hello", e))?;
     let refuse = |why: String| {
-        conn.close(VarInt::from_u32(2), why.as_bytes());
+        conn.close(VarInt::from_u32(CLOSE_IDENTITY_REFUSED), why.as_bytes());
         Error::Identity(why)
     };
     if hello.job != cfg.job_id {
@@ -600,11 +604,20 @@ async fn dial(
         Some(e) if is_crypto(&e) => {
             Error::Identity(format!("{} refused our certificate: {e}", peer.did))
         }
-        Some(quinn::ConnectionError::ApplicationClosed(c)) => Error::Identity(format!(
-            "{} refused us: {}",
-            peer.did,
-            String::from_utf8_lossy(&c.reason)
-        )),
+        Some(quinn::ConnectionError::ApplicationClosed(c))
+            if c.error_code == VarInt::from_u32(CLOSE_IDENTITY_REFUSED) =>
+        {
+            Error::Identity(format!(
+                "{} refused us: {}",
+                peer.did,
+                String::from_utf8_lossy(&c.reason)
+            ))
+        }
+        // Any other close before the acknowledgement (the peer stopped, failed its own setup
+        // or crashed) is the peer leaving, not a verdict on our identity.
+        Some(quinn::ConnectionError::ApplicationClosed(c)) => {
+            unreachable(format!("closed the connection: {}", String::from_utf8_lossy(&c.reason)))
+        }
         _ => unreachable(why),
     };
     let (mut s, mut r) = conn.open_bi().await.map_err(|e| failed(e.to_string()))?;
