@@ -260,10 +260,8 @@ fn many_dids(_c: &mut Criterion) {
     // transaction each (submitted by p1 under its nonce), `TESSERA_LEDGER_DID_BLOCK` (default 20)
     // transactions a block.
     const BATCH: u64 = 1000;
-    let per_block: u64 = std::env::var("TESSERA_LEDGER_DID_BLOCK")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20);
+    let per_block: u64 =
+        std::env::var("TESSERA_LEDGER_DID_BLOCK").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
     let mut s = setup(5000);
     let t = Instant::now();
     let (mut client, mut ledger_time) = (Duration::ZERO, Duration::ZERO);
@@ -311,6 +309,7 @@ fn many_dids(_c: &mut Criterion) {
     let ledger_cpu = cpu_seconds("/proc/self/stat") - ledger_cpu0 - client_cpu;
     let path = s._dir.path().join("b.redb");
     let size = std::fs::metadata(&path).unwrap().len();
+    let (stored, meta, frag) = s.engine.ledger().storage_stats().unwrap();
     // Resolve + verify latency, each call timed alone, for SAMPLES DIDs spread pseudo-randomly
     // over the whole set (their keys re-derived; the signatures made outside the timing).
     const SAMPLES: usize = 10_000;
@@ -337,9 +336,13 @@ fn many_dids(_c: &mut Criterion) {
         ledger_cpu / n as f64 * 1e6
     );
     println!(
-        "ledger: database {:.1} MiB ({:.0} bytes/DID); resolve+verify over {SAMPLES} random DIDs: p50 {:.1} us, p99 {:.1} us, max {:.1} us",
+        "ledger: database file {:.1} MiB ({:.0} bytes/DID); in it {:.1} MiB stored + {:.1} MiB B-tree metadata = {:.0} bytes/DID ({:.1} MiB free pages); resolve+verify over {SAMPLES} random DIDs: p50 {:.1} us, p99 {:.1} us, max {:.1} us",
         size as f64 / (1024.0 * 1024.0),
         size as f64 / n as f64,
+        stored as f64 / (1024.0 * 1024.0),
+        meta as f64 / (1024.0 * 1024.0),
+        (stored + meta) as f64 / n as f64,
+        frag as f64 / (1024.0 * 1024.0),
         q(0.5),
         q(0.99),
         q(1.0)

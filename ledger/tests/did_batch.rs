@@ -41,7 +41,8 @@ fn a_batch_registers_every_did_and_each_can_sign() {
     assert_eq!(Transaction::decode_untrusted(bytes).unwrap().body, TxBody::CreateDids(regs));
     // A DID registered in a batch starts at nonce 1, like one created by CreateDid.
     let k0 = keys.into_iter().next().unwrap();
-    let mut u0 = User { key: k0, kref: KeyRef::new(Did::tessera("u0").unwrap(), "key-1"), nonce: 0 };
+    let mut u0 =
+        User { key: k0, kref: KeyRef::new(Did::tessera("u0").unwrap(), "key-1"), nonce: 0 };
     let body = TxBody::RegisterDataSet {
         id: "d0".into(),
         content_hash: HashAlg::Sha256.digest(b"x"),
@@ -63,7 +64,10 @@ fn a_bad_entry_refuses_the_whole_batch_and_writes_nothing() {
     let mut regs = good.clone();
     regs[3].signature.0[7] ^= 1;
     let e = n.run(registrar.tx(&chain, TxBody::CreateDids(regs))).unwrap_err();
-    assert!(matches!(e, Error::BatchEntry { index: 3, ref source } if matches!(**source, Error::BadSignature)), "{e:?}");
+    assert!(
+        matches!(e, Error::BatchEntry { index: 3, ref source } if matches!(**source, Error::BadSignature)),
+        "{e:?}"
+    );
     // Entry 2's document changed after it was signed (a key swapped in by the registrar).
     let mut regs = good.clone();
     let mallory = KeyPair::generate(SignatureSuite::Ed25519).unwrap();
@@ -72,33 +76,54 @@ fn a_bad_entry_refuses_the_whole_batch_and_writes_nothing() {
     assert!(matches!(e, Error::BatchEntry { index: 2, .. }), "{e:?}");
     // Signed by a key that is not in the document.
     let mut regs = good.clone();
-    let doc = DidDocument::new("evil", "key-1", KeyPair::generate(SignatureSuite::Ed25519).unwrap().public_key());
+    let doc = DidDocument::new(
+        "evil",
+        "key-1",
+        KeyPair::generate(SignatureSuite::Ed25519).unwrap().public_key(),
+    );
     regs.push(DidRegistration::sign(&chain, doc, "key-1", &mallory));
     let e = n.run(registrar.tx(&chain, TxBody::CreateDids(regs))).unwrap_err();
     assert!(matches!(e, Error::BatchEntry { index: 5, .. }), "{e:?}");
     // A signature made for another chain.
     let mut regs = good.clone();
     let k = KeyPair::generate(SignatureSuite::Ed25519).unwrap();
-    regs[0] = DidRegistration::sign(&[9; 32], DidDocument::new("g0", "key-1", k.public_key()), "key-1", &k);
+    regs[0] = DidRegistration::sign(
+        &[9; 32],
+        DidDocument::new("g0", "key-1", k.public_key()),
+        "key-1",
+        &k,
+    );
     let e = n.run(registrar.tx(&chain, TxBody::CreateDids(regs))).unwrap_err();
     assert!(matches!(e, Error::BatchEntry { index: 0, .. }), "{e:?}");
     // The same DID twice in one batch.
     let mut regs = good.clone();
     regs.push(good[1].clone());
     let e = n.run(registrar.tx(&chain, TxBody::CreateDids(regs))).unwrap_err();
-    assert!(matches!(e, Error::BatchEntry { index: 5, ref source } if matches!(**source, Error::AlreadyExists { .. })), "{e:?}");
+    assert!(
+        matches!(e, Error::BatchEntry { index: 5, ref source } if matches!(**source, Error::AlreadyExists { .. })),
+        "{e:?}"
+    );
     // A method name the document does not have; a document that is not new.
     let mut regs = good.clone();
     regs[4].method = "key-9".into();
-    assert!(matches!(n.run(registrar.tx(&chain, TxBody::CreateDids(regs))), Err(Error::BatchEntry { index: 4, .. })));
+    assert!(matches!(
+        n.run(registrar.tx(&chain, TxBody::CreateDids(regs))),
+        Err(Error::BatchEntry { index: 4, .. })
+    ));
     let mut regs = good.clone();
     let k = KeyPair::generate(SignatureSuite::Ed25519).unwrap();
     let mut doc = DidDocument::new("g1", "key-1", k.public_key());
     doc.version = 3;
     regs[1] = DidRegistration::sign(&chain, doc, "key-1", &k);
-    assert!(matches!(n.run(registrar.tx(&chain, TxBody::CreateDids(regs))), Err(Error::BatchEntry { index: 1, .. })));
+    assert!(matches!(
+        n.run(registrar.tx(&chain, TxBody::CreateDids(regs))),
+        Err(Error::BatchEntry { index: 1, .. })
+    ));
     // An empty batch.
-    assert!(matches!(n.run(registrar.tx(&chain, TxBody::CreateDids(vec![]))), Err(Error::Malformed(_))));
+    assert!(matches!(
+        n.run(registrar.tx(&chain, TxBody::CreateDids(vec![]))),
+        Err(Error::Malformed(_))
+    ));
 
     // Nothing of any refused batch was written: no DID, and the state root is unchanged apart
     // from nothing at all (refused transactions do not even consume the registrar's nonce).
@@ -126,7 +151,9 @@ fn replays_are_refused() {
     assert!(matches!(n.run(tx), Err(Error::ReplayedNonce { .. })));
     // The same registrations under a fresh nonce, or one of them in a new batch: the DID exists.
     let e = n.run(registrar.tx(&chain, TxBody::CreateDids(regs.clone()))).unwrap_err();
-    assert!(matches!(e, Error::BatchEntry { index: 0, ref source } if matches!(**source, Error::AlreadyExists { .. })));
+    assert!(
+        matches!(e, Error::BatchEntry { index: 0, ref source } if matches!(**source, Error::AlreadyExists { .. }))
+    );
     let (mut more, _) = batch(&chain, "s", 2);
     more.push(regs[2].clone());
     let e = n.run(registrar.tx(&chain, TxBody::CreateDids(more))).unwrap_err();
@@ -136,13 +163,23 @@ fn replays_are_refused() {
     let k = KeyPair::generate(SignatureSuite::Ed25519).unwrap();
     let doc = DidDocument::new("registrar", "key-1", k.public_key());
     let e = n
-        .run(registrar.tx(&chain, TxBody::CreateDids(vec![DidRegistration::sign(&chain, doc, "key-1", &k)])))
+        .run(
+            registrar.tx(
+                &chain,
+                TxBody::CreateDids(vec![DidRegistration::sign(&chain, doc, "key-1", &k)]),
+            ),
+        )
         .unwrap_err();
     assert!(matches!(e, Error::BatchEntry { index: 0, .. }));
     // A registration signature cannot stand in for a transaction signature (domain tags).
     let (r, _) = reg(&chain, "t0");
     let kref = KeyRef::new(r.document.did(), "key-1");
-    let tx = Transaction { signer: kref, nonce: 1, body: TxBody::CreateDid(r.document.clone()), signature: r.signature };
+    let tx = Transaction {
+        signer: kref,
+        nonce: 1,
+        body: TxBody::CreateDid(r.document.clone()),
+        signature: r.signature,
+    };
     assert!(matches!(n.run(tx), Err(Error::BadSignature)));
 }
 
@@ -163,13 +200,23 @@ fn oversized_batches_do_not_decode_and_a_did_made_earlier_in_the_block_is_refuse
     let k = KeyPair::generate(SignatureSuite::Ed25519).unwrap();
     let doc = DidDocument::new("same", "key-1", k.public_key());
     let kref = KeyRef::new(doc.did(), "key-1");
-    let a = n.engine.submit(Transaction::sign(&chain, kref, 1, TxBody::CreateDid(doc.clone()), &k)).unwrap();
-    let b = n
+    let a = n
         .engine
-        .submit(registrar.tx(&chain, TxBody::CreateDids(vec![DidRegistration::sign(&chain, doc, "key-1", &k)])))
+        .submit(Transaction::sign(&chain, kref, 1, TxBody::CreateDid(doc.clone()), &k))
         .unwrap();
+    let b =
+        n.engine
+            .submit(registrar.tx(
+                &chain,
+                TxBody::CreateDids(vec![DidRegistration::sign(&chain, doc, "key-1", &k)]),
+            ))
+            .unwrap();
     n.now += 1000;
     let out = n.engine.seal(n.now).unwrap().unwrap();
     assert!(out.accepted.contains(&a));
-    assert!(out.rejected.iter().any(|(id, e)| *id == b && matches!(e, Error::BatchEntry { index: 0, .. })));
+    assert!(
+        out.rejected
+            .iter()
+            .any(|(id, e)| *id == b && matches!(e, Error::BatchEntry { index: 0, .. }))
+    );
 }

@@ -298,8 +298,7 @@ impl LedgerDir {
     pub fn submit(&self, signer: &KeyRef, key: &KeyPair, body: TxBody) -> Result<Hash32> {
         self.with_engine(|engine| {
             let ledger = engine.ledger();
-            let nonce =
-                next_nonce(ledger.state_value(&StateKey::Nonce(signer.did.to_string()))?)?;
+            let nonce = next_nonce(ledger.state_value(&StateKey::Nonce(signer.did.to_string()))?)?;
             let tx = Transaction::sign(&ledger.chain_id(), signer.clone(), nonce, body, key);
             seal(engine, tx)
         })
