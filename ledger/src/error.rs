@@ -35,6 +35,14 @@ pub enum Error {
     /// A DID (or a key reference inside one) is not present in the ledger state.
     #[error("unknown DID or key: {0}")]
     UnknownDid(String),
+    /// Entry `index` of a [`crate::TxBody::CreateDids`] batch is refused (and with it the batch).
+    #[error("DID batch entry {index} refused: {source}")]
+    BatchEntry {
+        /// Position of the entry in the batch.
+        index: usize,
+        /// Why it was refused.
+        source: Box<Error>,
+    },
     /// The DID document has been deactivated and can no longer sign.
     #[error("DID deactivated: {0}")]
     DidDeactivated(String),

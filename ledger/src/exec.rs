@@ -22,8 +22,8 @@ use crate::state::{
     decode_nonce,
 };
 use crate::tx::{
-    AdminApproval, Approval, Commitment, GovAction, Transaction, TxBody, did_update_message,
-    governance_message,
+    AdminApproval, Approval, Commitment, DidRegistration, GovAction, Transaction, TxBody,
+    did_create_message, did_update_message, governance_message,
 };
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
@@ -186,6 +186,17 @@ impl<'a> Executor<'a> {
                     jobs.push((a.admin, msg.clone(), a.signature));
                 }
             }
+            TxBody::CreateDids(regs) => {
+                for r in regs {
+                    if let Some(pk) = r.document.method(&r.method) {
+                        jobs.push((
+                            *pk,
+                            did_create_message(&self.chain_id, &r.document),
+                            r.signature,
+                        ));
+                    }
+                }
+            }
             _ => {}
         }
         jobs
@@ -292,7 +303,40 @@ impl<'a> Executor<'a> {
                 self.governance(*seq, action, approvals)
             }
             TxBody::RecoveryBackup(b) => self.recovery_backup(signer, b),
+            TxBody::CreateDids(regs) => self.create_dids(regs),
         }
+    }
+
+    /// A batch of self-signed DID registrations, all or nothing. No nonce is stored for the new
+    /// DIDs (their first transaction uses nonce 1, as after [`TxBody::CreateDid`]); a replayed
+    /// registration is refused because the DID exists.
+    fn create_dids(&mut self, regs: &[DidRegistration]) -> Result<()> {
+        if regs.is_empty() {
+            return Err(Error::Malformed("empty DID batch"));
+        }
+        for (index, r) in regs.iter().enumerate() {
+            self.register_did(r).map_err(|e| Error::BatchEntry { index, source: Box::new(e) })?;
+        }
+        Ok(())
+    }
+
+    fn register_did(&mut self, r: &DidRegistration) -> Result<()> {
+        let doc = &r.document;
+        doc.validate()?;
+        if doc.version != 0 || doc.deactivated {
+            return Err(Error::InvalidDid("a new document has version 0 and is active".into()));
+        }
+        let pk = doc
+            .method(&r.method)
+            .copied()
+            .ok_or_else(|| Error::UnknownDid(format!("{}#{}", doc.did(), r.method)))?;
+        let key = StateKey::Did(doc.id.clone());
+        if self.exists(&key)? {
+            return Err(Error::AlreadyExists { what: "DID", id: doc.did().to_string() });
+        }
+        self.verify(&pk, &did_create_message(&self.chain_id, doc), &r.signature)?;
+        self.put(&key, doc);
+        Ok(())
     }
 
     /// A recovery backup: published by the DID's own key, its recovery key already a controller

@@ -396,6 +396,19 @@ impl Ledger {
         })
     }
 
+    /// What the database file holds, in bytes: (stored, metadata, fragmented) — the keys and
+    /// values, the B-tree overhead, and free pages inside the file (which grows in steps, so its
+    /// length says little about the data). Takes and aborts a write transaction.
+    pub fn storage_stats(&self) -> Result<(u64, u64, u64)> {
+        catch_storage_panic(&self.path, || {
+            let wt = self.db.begin_write().storage()?;
+            let s = wt.stats().storage()?;
+            let out = (s.stored_bytes(), s.metadata_bytes(), s.fragmented_bytes());
+            wt.abort().storage()?;
+            Ok(out)
+        })
+    }
+
     /// Header at `height`.
     pub fn header(&self, height: u64) -> Result<Option<BlockHeader>> {
         catch_storage_panic(&self.path, || {

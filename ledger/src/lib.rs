@@ -123,6 +123,6 @@ pub use receipt::{Receipt, ReceiptEntry, ReceiptProof, verify_fresh_receipt, ver
 pub use recovery::{RecoveryBackup, SealedShare};
 pub use state::{DataSet, GovernanceState, GrantRecord, JobRecord, StateKey, Supervisors};
 pub use tx::{
-    AdminApproval, Approval, Commitment, GovAction, InputCommitment, Transaction, TxBody,
-    did_update_message, governance_message,
+    AdminApproval, Approval, Commitment, DidRegistration, GovAction, InputCommitment,
+    MAX_DID_BATCH, Transaction, TxBody, did_create_message, did_update_message, governance_message,
 };

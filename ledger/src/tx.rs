@@ -19,6 +19,60 @@ const TX_DOMAIN: &[u8] = b"tessera-ledger/tx/v1";
 const DID_UPDATE_DOMAIN: &[u8] = b"tessera-ledger/did-update/v1";
 const COMMITMENT_DOMAIN: &[u8] = b"tessera-ledger/commitment/v1";
 const GOVERNANCE_DOMAIN: &[u8] = b"tessera-ledger/governance/v1";
+const DID_CREATE_DOMAIN: &[u8] = b"tessera-ledger/did-create/v1";
+
+/// Most DIDs one [`TxBody::CreateDids`] batch registers (the transaction is also bounded by
+/// [`MAX_TX_BYTES`]).
+pub const MAX_DID_BATCH: usize = 1024;
+
+/// One DID of a [`TxBody::CreateDids`] batch: a new document, self-signed by one of its own
+/// verification methods over [`did_create_message`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DidRegistration {
+    /// The new document (version 0, active).
+    pub document: DidDocument,
+    /// The document's verification method that signed it.
+    pub method: String,
+    /// Signature of [`did_create_message`] by that method's key.
+    pub signature: Signature,
+}
+
+impl DidRegistration {
+    /// Self-signs `document` with `key`, the key of its method `method` (helper for clients).
+    pub fn sign(chain_id: &Hash32, document: DidDocument, method: &str, key: &KeyPair) -> Self {
+        let signature = key.sign(&did_create_message(chain_id, &document));
+        Self { document, method: method.to_owned(), signature }
+    }
+}
+
+impl Encode for DidRegistration {
+    fn encode(&self, w: &mut Writer) {
+        self.document.encode(w);
+        w.str(&self.method);
+        self.signature.encode(w);
+    }
+}
+
+impl Decode for DidRegistration {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Self {
+            document: DidDocument::decode(r)?,
+            method: r.string(MAX_ID_LEN)?,
+            signature: Signature::decode(r)?,
+        })
+    }
+}
+
+/// The bytes a new DID signs to be registered in a [`TxBody::CreateDids`] batch: its own domain
+/// tag (so neither a transaction signature nor an update approval can stand in for it), the chain
+/// id and the whole document. Replaying it is refused because the DID then exists.
+pub fn did_create_message(chain_id: &Hash32, document: &DidDocument) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.raw(DID_CREATE_DOMAIN);
+    w.raw(chain_id);
+    document.encode(&mut w);
+    w.into_bytes()
+}
 
 /// A signature by one key of a DID, used for approvals inside a transaction body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -316,6 +370,12 @@ pub enum TxBody {
     /// share per holder. Its recovery key (`did:key:<C_0>`) must already be a controller of the
     /// document, and each holder's key must be that holder's current key.
     RecoveryBackup(RecoveryBackup),
+    /// Registers up to [`MAX_DID_BATCH`] new DIDs at once, each self-signed (see
+    /// [`DidRegistration`]). The submitter may be any DID that may sign (not a supervisor); the
+    /// batch is all or nothing: one bad entry (bad signature, invalid or existing document, a
+    /// DID twice) refuses the whole transaction with [`Error::BatchEntry`] naming it, and
+    /// nothing of it is written.
+    CreateDids(Vec<DidRegistration>),
 }
 
 impl Encode for TxBody {
@@ -369,6 +429,10 @@ impl Encode for TxBody {
                 w.u8(9);
                 b.encode(w);
             }
+            Self::CreateDids(regs) => {
+                w.u8(10);
+                w.list(regs);
+            }
         }
     }
 }
@@ -402,6 +466,7 @@ impl Decode for TxBody {
                 approvals: r.list(MAX_LIST)?,
             },
             9 => Self::RecoveryBackup(RecoveryBackup::decode(r)?),
+            10 => Self::CreateDids(r.list(MAX_DID_BATCH)?),
             _ => return Err(Error::Malformed("transaction body tag")),
         })
     }

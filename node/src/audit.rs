@@ -204,6 +204,11 @@ impl TxRow {
                     .join(";");
             }
             TxBody::Governance { .. } => r.kind = "governance",
+            TxBody::CreateDids(regs) => {
+                r.kind = "create-dids";
+                let dids: Vec<Did> = regs.iter().map(|g| g.document.did()).collect();
+                r.parties = join(&dids);
+            }
             TxBody::RecoveryBackup(b) => {
                 r.kind = "recovery-backup";
                 let holders: Vec<Did> = b.shares.iter().map(|s| s.holder.did.clone()).collect();

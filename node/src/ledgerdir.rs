@@ -7,6 +7,12 @@
 //! database, submits and seals (one block per transaction) or reads, and closes it again, so any
 //! number of local processes share one ledger safely.
 //!
+//! A long-running process (the ledger service) calls [`LedgerDir::held`] instead: it keeps the
+//! lock, the open database and the engine between requests and lets them go only after
+//! [`HOLD_IDLE`] without one, so a burst of requests pays for one open (an open and close of the
+//! database costs an fsync'd write, hundreds of microseconds) while local processes still get the
+//! directory within about that idle time.
+//!
 //! The database and the signing record are created only there, at genesis: a missing or
 //! unreadable `ledger.redb` or `validator.guard` is [`Error::LedgerFile`], never a fresh chain
 //! or a forgotten record. Sealing keeps the validator's signing record in
@@ -22,6 +28,7 @@
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tessera_ledger::{
@@ -53,11 +60,34 @@ pub(crate) fn next_nonce(last: Option<Vec<u8>>) -> Result<u64> {
     }
 }
 
+/// How long a held ledger stays open without a request (see [`LedgerDir::held`]).
+pub const HOLD_IDLE: Duration = Duration::from_millis(250);
+
+/// The lock, the open engine and when it was last used.
+struct Held {
+    _lock: File,
+    engine: SingleValidator,
+    last: Instant,
+}
+
+type HeldSlot = Arc<Mutex<Option<Held>>>;
+
 /// A shared ledger directory.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct LedgerDir {
     path: PathBuf,
     genesis: Genesis,
+    /// Set by [`LedgerDir::held`]: the engine kept open between calls.
+    held: Option<HeldSlot>,
+}
+
+impl std::fmt::Debug for LedgerDir {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LedgerDir")
+            .field("path", &self.path)
+            .field("held", &self.held.is_some())
+            .finish()
+    }
 }
 
 fn now_ms() -> u64 {
@@ -106,7 +136,7 @@ impl LedgerDir {
         )?;
         write_secret(&path.join("admin.key"), hex::encode(*admin.secret_bytes()).as_bytes())?;
         genesis.validate()?;
-        let me = Self { path: path.to_path_buf(), genesis };
+        let me = Self { path: path.to_path_buf(), genesis, held: None };
         {
             let _lock = me.lock()?;
             // The key's signing record is born with it, like the database with the genesis.
@@ -122,7 +152,43 @@ impl LedgerDir {
     pub fn open(path: &Path) -> Result<Self> {
         let gpath = path.join("genesis.json");
         let text = fs::read_to_string(&gpath).map_err(|e| Error::io(&gpath, e))?;
-        Ok(Self { path: path.to_path_buf(), genesis: Genesis::from_json(&text)? })
+        Ok(Self { path: path.to_path_buf(), genesis: Genesis::from_json(&text)?, held: None })
+    }
+
+    /// This directory, with the lock, database and engine kept open between calls (shared by
+    /// all clones) and released after [`HOLD_IDLE`] without a call, by a background thread that
+    /// ends when the last clone is dropped. For the ledger service; a process making one call
+    /// gains nothing from it.
+    pub fn held(&self) -> Self {
+        let slot: HeldSlot = Arc::new(Mutex::new(None));
+        let weak = Arc::downgrade(&slot);
+        std::thread::spawn(move || release_idle(&weak));
+        Self { held: Some(slot), ..self.clone() }
+    }
+
+    /// Runs `f` on the engine: the held one (opened first if released), or one opened for this
+    /// call under the directory lock. A held engine whose call hit a storage or file fault is
+    /// released, so the next call starts from the file again (a refused transaction or an
+    /// unknown entry keeps it).
+    fn with_engine<T>(&self, f: impl FnOnce(&mut SingleValidator) -> Result<T>) -> Result<T> {
+        let Some(slot) = &self.held else {
+            let _lock = self.lock()?;
+            let mut engine = self.engine(self.open_db()?)?;
+            return f(&mut engine);
+        };
+        let mut g = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if g.is_none() {
+            let lock = self.lock()?;
+            let engine = self.engine(self.open_db()?)?;
+            *g = Some(Held { _lock: lock, engine, last: Instant::now() });
+        }
+        let held = g.as_mut().ok_or(Error::Rejected("ledger not open".into()))?;
+        let r = f(&mut held.engine);
+        held.last = Instant::now();
+        if r.as_ref().is_err_and(storage_fault) {
+            *g = None;
+        }
+        r
     }
 
     /// The directory.
@@ -206,9 +272,7 @@ impl LedgerDir {
     /// `tessera ledger start` runs it, so a damaged directory fails at start, not at the first
     /// transaction.
     pub fn check_validator(&self) -> Result<u64> {
-        let _lock = self.lock()?;
-        let engine = self.engine(self.open_db()?)?;
-        Ok(engine.ledger().tip().height)
+        self.with_engine(|engine| Ok(engine.ledger().tip().height))
     }
 
     /// The single-validator engine on `ledger` with the signing record; the caller holds the
@@ -218,8 +282,12 @@ impl LedgerDir {
         Ok(SingleValidator::new(ledger, self.validator_key()?, guard, EngineConfig::default())?)
     }
 
-    /// Runs `f` on the ledger under the directory lock.
+    /// Runs `f` on the ledger under the directory lock (on the held ledger, if
+    /// [`LedgerDir::held`]).
     pub fn read<T>(&self, f: impl FnOnce(&Ledger) -> Result<T>) -> Result<T> {
+        if self.held.is_some() {
+            return self.with_engine(|e| f(e.ledger()));
+        }
         let _lock = self.lock()?;
         let ledger = self.open_db()?;
         f(&ledger)
@@ -228,32 +296,18 @@ impl LedgerDir {
     /// Signs `body` as `signer` with the next nonce, seals it into a block and returns the
     /// transaction id, or the ledger's reason for rejecting it.
     pub fn submit(&self, signer: &KeyRef, key: &KeyPair, body: TxBody) -> Result<Hash32> {
-        let _lock = self.lock()?;
-        let ledger = self.open_db()?;
-        let nonce = next_nonce(ledger.state_value(&StateKey::Nonce(signer.did.to_string()))?)?;
-        let chain = ledger.chain_id();
-        let tx = Transaction::sign(&chain, signer.clone(), nonce, body, key);
-        self.seal(ledger, tx)
+        self.with_engine(|engine| {
+            let ledger = engine.ledger();
+            let nonce = next_nonce(ledger.state_value(&StateKey::Nonce(signer.did.to_string()))?)?;
+            let tx = Transaction::sign(&ledger.chain_id(), signer.clone(), nonce, body, key);
+            seal(engine, tx)
+        })
     }
 
     /// Seals an already signed transaction (from the ledger service) into a block and returns its
     /// id, or the ledger's reason for rejecting it.
     pub fn submit_signed(&self, tx: Transaction) -> Result<Hash32> {
-        let _lock = self.lock()?;
-        let ledger = self.open_db()?;
-        self.seal(ledger, tx)
-    }
-
-    /// Seals one transaction; the caller holds the lock.
-    fn seal(&self, ledger: Ledger, tx: Transaction) -> Result<Hash32> {
-        let time = now_ms().max(ledger.tip().time_ms + 1);
-        let mut engine = self.engine(ledger)?;
-        let id = engine.submit(tx).map_err(|e| Error::Rejected(e.to_string()))?;
-        let outcome = engine.seal(time)?.ok_or(Error::Rejected("nothing sealed".into()))?;
-        if let Some((_, e)) = outcome.rejected.iter().find(|(r, _)| *r == id) {
-            return Err(Error::Rejected(e.to_string()));
-        }
-        Ok(id)
+        self.with_engine(|engine| seal(engine, tx))
     }
 
     /// The validator key (it also keys the ledger service's TLS certificate).
@@ -281,5 +335,42 @@ impl LedgerDir {
     /// The current height.
     pub fn height(&self) -> Result<u64> {
         self.read(|l| Ok(l.tip().height))
+    }
+}
+
+/// Seals one transaction on `engine` (whose lock the caller holds). A rejected transaction is
+/// [`Error::Rejected`] but leaves the engine sound: only other errors release a held engine.
+fn seal(engine: &mut SingleValidator, tx: Transaction) -> Result<Hash32> {
+    let time = now_ms().max(engine.ledger().tip().time_ms + 1);
+    let id = engine.submit(tx).map_err(|e| Error::Rejected(e.to_string()))?;
+    let outcome = engine.seal(time)?.ok_or(Error::Rejected("nothing sealed".into()))?;
+    if let Some((_, e)) = outcome.rejected.iter().find(|(r, _)| *r == id) {
+        return Err(Error::Rejected(e.to_string()));
+    }
+    Ok(id)
+}
+
+/// Errors after which a held database is closed and reopened rather than trusted.
+fn storage_fault(e: &Error) -> bool {
+    use tessera_ledger::Error as L;
+    match e {
+        Error::Ledger(l) => matches!(
+            l,
+            L::Storage(_) | L::Io(_) | L::Unreadable { .. } | L::Corrupt(_) | L::DoubleSign { .. }
+        ),
+        Error::Io { .. } | Error::LedgerFile { .. } => true,
+        _ => false,
+    }
+}
+
+/// Releases a held ledger after [`HOLD_IDLE`] without a call; ends with the last clone.
+fn release_idle(slot: &Weak<Mutex<Option<Held>>>) {
+    loop {
+        std::thread::sleep(HOLD_IDLE / 5);
+        let Some(slot) = slot.upgrade() else { return };
+        let mut g = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if g.as_ref().is_some_and(|h| h.last.elapsed() >= HOLD_IDLE) {
+            *g = None;
+        }
     }
 }

@@ -106,7 +106,8 @@ impl LedgerServer {
         };
         let addr = endpoint.local_addr().map_err(|e| Error::io("ledger endpoint", e))?;
         let ep = endpoint.clone();
-        let dir = Arc::new(dir);
+        // Opened once for the service, not once per request (see `LedgerDir::held`).
+        let dir = Arc::new(dir.held());
         rt.spawn(accept_loop(ep, dir));
         tracing::info!("ledger service listening on {addr}");
         Ok(Self { rt: Some(rt), endpoint, addr, validator: Did::key(vkey.public_key()) })

@@ -162,6 +162,18 @@ pub(crate) fn touches(tx: &Transaction) -> Touches {
         TxBody::RecoveryBackup(b) => {
             t.did(&Did::Tessera(b.did.clone()), ROLE_SUBJECT);
         }
+        TxBody::CreateDids(regs) => {
+            // Up to MAX_DID_BATCH subjects: a set, not `Touches::did`'s linear search.
+            let mut seen = std::collections::HashSet::new();
+            for r in regs {
+                let d = r.document.did();
+                if d == tx.signer.did {
+                    t.did(&d, ROLE_SUBJECT);
+                } else if seen.insert(d.clone()) {
+                    t.dids.push((d, ROLE_SUBJECT));
+                }
+            }
+        }
         TxBody::Governance { action, .. } => match action {
             crate::tx::GovAction::AddSupervisor(d) | crate::tx::GovAction::RemoveSupervisor(d) => {
                 t.did(d, ROLE_SUBJECT);
