@@ -63,10 +63,12 @@ pub(crate) fn next_nonce(last: Option<Vec<u8>>) -> Result<u64> {
 /// How long a held ledger stays open without a request (see [`LedgerDir::held`]).
 pub const HOLD_IDLE: Duration = Duration::from_millis(250);
 
-/// The lock, the open engine and when it was last used.
+/// The open engine, the lock and when it was last used. Fields drop in order: the database
+/// closes *before* the lock is released, or another handle in this process could take the lock
+/// and find the file still open (redb refuses a second open of one file).
 struct Held {
-    _lock: File,
     engine: SingleValidator,
+    _lock: File,
     last: Instant,
 }
 
@@ -180,7 +182,7 @@ impl LedgerDir {
         if g.is_none() {
             let lock = self.lock()?;
             let engine = self.engine(self.open_db()?)?;
-            *g = Some(Held { _lock: lock, engine, last: Instant::now() });
+            *g = Some(Held { engine, _lock: lock, last: Instant::now() });
         }
         let held = g.as_mut().ok_or(Error::Rejected("ledger not open".into()))?;
         let r = f(&mut held.engine);
