@@ -23,6 +23,15 @@ struct Fixture {
     verifier: Verifier,
     seeds: Vec<Vec<u8>>,
     genuine: Vec<String>,
+    /// The genuine DCAP quotes with their collateral, for `tee_collateral`.
+    dcap: Vec<DcapSeed>,
+}
+
+/// A genuine quote and its collateral JSON split into its fields (sorted by name).
+struct DcapSeed {
+    quote: Vec<u8>,
+    tdx: bool,
+    fields: Vec<(String, String)>,
 }
 
 fn dataset(name: &str) -> Option<Vec<u8>> {
@@ -45,6 +54,7 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let mut policy = Policy::new().allow_insecure_simulated(SIM_MEASUREMENT);
         let mut evidence = Vec::new();
+        let mut dcap = Vec::new();
         if let Some(root) = dataset("intel/TrustedRootCA.der") {
             policy = policy.pin_intel_root(&root);
         }
@@ -54,9 +64,16 @@ fn fixture() -> &'static Fixture {
             ("intel/tdx_quote_td15ex", "intel/tdx_quote_td15ex_collateral.json", true),
         ] {
             if let (Some(q), Some(c)) = (dataset(quote), dataset(collateral))
-                && let Ok(e) = DcapEvidence::new(q, &c)
+                && let Ok(e) = DcapEvidence::new(q.clone(), &c)
             {
                 evidence.push(if tdx { Evidence::Tdx(e) } else { Evidence::Sgx(e) });
+                if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(&c) {
+                    let fields = map
+                        .into_iter()
+                        .filter_map(|(k, v)| Some((k, v.as_str()?.to_owned())))
+                        .collect();
+                    dcap.push(DcapSeed { quote: q, tdx, fields });
+                }
             }
         }
         if let (Some(ark), Some(ask), Some(report), Some(vcek)) = (
@@ -84,7 +101,7 @@ fn fixture() -> &'static Fixture {
             }
         }
         let seeds = evidence.iter().filter_map(|e| e.to_bytes().ok()).collect();
-        Fixture { verifier, seeds, genuine }
+        Fixture { verifier, seeds, genuine, dcap }
     })
 }
 
@@ -106,16 +123,87 @@ fn check(data: &[u8]) -> Verdict {
     Verdict::of(&r)
 }
 
-/// The TEE target.
+/// `tee_collateral` input: byte 0 picks a genuine quote (high nibble) and one collateral field
+/// (low nibble); the rest replaces that field's text. This reaches what byte mutations of the
+/// whole envelope rarely do: `dcap-qvl`'s PEM certificate chains, the CRLs' DER, the TCB info and
+/// QE identity JSON and their signatures, each behind a quote that is otherwise genuine.
+fn collateral_case(data: &[u8]) -> Option<(&'static DcapSeed, Vec<u8>)> {
+    let f = fixture();
+    let (&pick, text) = data.split_first()?;
+    let seed = f.dcap.get(usize::from(pick >> 4) % f.dcap.len().max(1))?;
+    let field = usize::from(pick & 0x0f) % seed.fields.len().max(1);
+    let mut map = serde_json::Map::new();
+    for (i, (k, v)) in seed.fields.iter().enumerate() {
+        let v = if i == field { String::from_utf8_lossy(text).into_owned() } else { v.clone() };
+        map.insert(k.clone(), serde_json::Value::String(v));
+    }
+    let json = serde_json::to_vec(&serde_json::Value::Object(map)).ok()?;
+    Some((seed, json))
+}
+
+fn collateral_seeds() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for (s, seed) in fixture().dcap.iter().enumerate().take(16) {
+        for (f, (_, v)) in seed.fields.iter().enumerate().take(16) {
+            let mut input = vec![((s as u8) << 4) | f as u8];
+            input.extend_from_slice(v.as_bytes());
+            out.push(input);
+        }
+    }
+    out
+}
+
+fn check_collateral(data: &[u8]) -> Verdict {
+    let f = fixture();
+    let Some((seed, json)) = collateral_case(data) else {
+        return Verdict::Rejected("no DCAP seed for this input".into());
+    };
+    let r = DcapEvidence::new(seed.quote.clone(), &json);
+    if let Ok(e) = &r {
+        let e = if seed.tdx { Evidence::Tdx(e.clone()) } else { Evidence::Sgx(e.clone()) };
+        for t in [T_2025, T_2026] {
+            if let Ok(claims) = f.verifier.appraise(&e, t) {
+                let got = format!("{claims:?}");
+                // A change immaterial to the check (text outside a PEM armour) may still
+                // verify, but only with the genuine claims: a changed TCB status is a forgery.
+                assert!(f.genuine.contains(&got), "collateral mutation verified: {got}");
+            }
+        }
+    }
+    Verdict::of(&r)
+}
+
+/// The TEE targets.
 pub fn targets() -> Vec<Target> {
-    vec![Target {
-        name: "tee_evidence",
-        about: "Evidence::from_bytes + Verifier::appraise (DCAP quote, collateral, SNP report, VCEK)",
-        seeds: || fixture().seeds.clone(),
-        check,
-        max_len: 64 << 10,
-        dict: &[b"TTEE", b"\"", b"{", b"}", b"0x", b"-----BEGIN"],
-        alloc_fixed: 2 << 20,
-        ci_execs: 300,
-    }]
+    vec![
+        Target {
+            name: "tee_collateral",
+            about: "DCAP collateral fields (PEM chains, CRL DER, TCB info/QE identity JSON and signatures) behind genuine quotes, through Verifier::appraise",
+            seeds: collateral_seeds,
+            check: check_collateral,
+            max_len: 32 << 10,
+            dict: &[
+                b"-----BEGIN CERTIFICATE-----",
+                b"-----END CERTIFICATE-----",
+                b"\n",
+                b"\"",
+                b"{",
+                b"}",
+                b":",
+                b",",
+            ],
+            alloc_fixed: 2 << 20,
+            ci_execs: 200,
+        },
+        Target {
+            name: "tee_evidence",
+            about: "Evidence::from_bytes + Verifier::appraise (DCAP quote, collateral, SNP report, VCEK)",
+            seeds: || fixture().seeds.clone(),
+            check,
+            max_len: 64 << 10,
+            dict: &[b"TTEE", b"\"", b"{", b"}", b"0x", b"-----BEGIN"],
+            alloc_fixed: 2 << 20,
+            ci_execs: 300,
+        },
+    ]
 }
