@@ -169,10 +169,27 @@ impl RemoteLedger {
     /// Connects as `did` (with the node's TLS key) to the ledger `cfg` names, says hello, and
     /// fetches and checks its genesis.
     pub fn connect(tls_pkcs8: &[u8], did: &Did, cfg: &RemoteConfig) -> Result<Self> {
+        Self::connect_with(tls_pkcs8, cfg, &Request::Hello { did: did.clone() })
+    }
+
+    /// Connects (with the new home's TLS key) as a recovery connection for backup `backup` of
+    /// `did`: the service admits it while that backup's recovery key controls the DID, for the
+    /// reads recovery needs and the rotation only (see [`crate::ledgerserve`]).
+    pub fn connect_recovery(
+        tls_pkcs8: &[u8],
+        did: &Did,
+        backup: &str,
+        cfg: &RemoteConfig,
+    ) -> Result<Self> {
+        let hello = Request::RecoveryHello { did: did.clone(), backup: backup.to_owned() };
+        Self::connect_with(tls_pkcs8, cfg, &hello)
+    }
+
+    fn connect_with(tls_pkcs8: &[u8], cfg: &RemoteConfig, hello: &Request) -> Result<Self> {
         let vkey = validator_key(&cfg.validator)?;
         let session = LedgerSession::open(tls_pkcs8, cfg)?;
         let uri = session.uri.clone();
-        let member = match session.request(&Request::Hello { did: did.clone() })? {
+        let member = match session.request(hello)? {
             Response::Hello { member } => member,
             other => return Err(unexpected(&uri, &other)),
         };
@@ -402,6 +419,21 @@ impl NodeLedger {
                 cfg,
             )?))),
             None => Ok(Self::Local(LedgerDir::open(&home.config.ledger)?)),
+        }
+    }
+
+    /// The ledger `home` is configured for, opened to recover `home`'s DID with backup
+    /// `backup`: a served ledger is reached through a recovery connection (this home's TLS key
+    /// is not the DID's yet), a local directory as usual.
+    pub fn open_for_recovery(home: &Home, backup: &str) -> Result<Self> {
+        match &home.config.ledger_remote {
+            Some(cfg) => Ok(Self::Remote(Box::new(RemoteLedger::connect_recovery(
+                home.tls_pkcs8(),
+                &home.did(),
+                backup,
+                cfg,
+            )?))),
+            None => Self::open(home),
         }
     }
 

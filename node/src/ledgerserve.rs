@@ -15,6 +15,33 @@
 //! `NotSupervisor`; a supervisor's connection may read but submits nothing except its own DID
 //! document (the ledger itself refuses any other transaction a supervisor signs).
 //!
+//! **Recovery admission.** An owner recovering a lost key (`tessera did recover`, see
+//! [`crate::recovery`]) works from a new home whose TLS key the DID's document does not carry
+//! yet, so `Hello` refuses it. It opens with [`Request::RecoveryHello`] `{ did, backup }`
+//! instead, and is admitted to a *recovery connection* only while the DID is active, backup
+//! `backup` of it is on the ledger and that backup's recovery key `C_0` is a controller of the
+//! DID. Such a connection may do exactly what recovery needs and nothing else:
+//!
+//! * read `Info`, `Tip`, the DID's document, that backup and the nonce of the recovery key's
+//!   `did:key` (entries any member reads; the sealed shares are public by design);
+//! * submit one kind of transaction: the recovery rotation, an `UpdateDid` of that DID signed by
+//!   the recovery key's `did:key`, carrying exactly one approval, by the recovery key, which no
+//!   longer names the recovery key as a controller, is active, and publishes *this
+//!   certificate's* key as its `tls-1` key. Before the ledger sees it the service checks both
+//!   signatures against `C_0` itself (the ledger's own execution rules, the k-of-n controller
+//!   check, then decide as for any update);
+//! * nothing else: no receipts, job evidence or audit queries, no other transaction kind, no
+//!   transaction signed by any other key, no second hello (all `Forbidden`).
+//!
+//! A recovery connection is bounded, so it is not a free channel to the validator: at most
+//! [`MAX_RECOVERY_CONNECTIONS`] at once (more are answered `Busy`), [`RECOVERY_REQUESTS`]
+//! requests and [`RECOVERY_SUBMITS`] rotation attempts each, and a lifetime of
+//! [`RECOVERY_LIFETIME`]; a spent budget or lifetime closes it. A rotation whose signatures do
+//! not verify under `C_0` (someone without `k` shares) costs the service two signature checks and
+//! is answered `Rejected` without reaching the ledger. Once the rotation lands the document
+//! carries the new TLS key, the recovery key is no longer a controller (so the path is shut for
+//! that backup), and the new home says `Hello` as a member.
+//!
 //! **Robustness.** Requests are read with a size bound and a timeout, decoded by the bounded
 //! canonical decoder, and answered with typed error codes; the number of connections and of
 //! streams per connection is capped. Ledger work runs on blocking threads through
@@ -22,11 +49,12 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use quinn::{Connection, Endpoint, TransportConfig, VarInt};
-use tessera_ledger::{Did, DidDocument, StateKey, TxBody};
+use tessera_ledger::recovery::RecoveryBackup;
+use tessera_ledger::{Did, DidDocument, PublicKey, StateKey, Transaction, TxBody};
 use tokio::sync::Mutex;
 
 use crate::error::{Error, Result};
@@ -43,6 +71,14 @@ const MAX_STREAMS: u32 = 8;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Idle connections are closed after this.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Most simultaneous recovery connections (see the module doc).
+pub const MAX_RECOVERY_CONNECTIONS: usize = 8;
+/// Most requests on one recovery connection (a recovery needs about six).
+pub const RECOVERY_REQUESTS: u32 = 32;
+/// Most rotation attempts on one recovery connection.
+pub const RECOVERY_SUBMITS: u32 = 3;
+/// A recovery connection is closed this long after its admission.
+pub const RECOVERY_LIFETIME: Duration = Duration::from_secs(120);
 
 /// What a connection may do.
 #[derive(Clone, Debug)]
@@ -53,6 +89,59 @@ enum Auth {
     Newcomer(Did),
     /// A registered DID whose `tls-1` key is the certificate key.
     Member(Did),
+    /// A connection admitted by [`Request::RecoveryHello`].
+    Recovering(Arc<Recovery>),
+}
+
+/// What a recovery connection recovers, and its budget.
+#[derive(Debug)]
+struct Recovery {
+    /// The identifier after `did:tessera:`.
+    id: String,
+    /// The backup id.
+    backup: String,
+    /// The backup's recovery key `C_0`.
+    key: PublicKey,
+    requests: AtomicU32,
+    submits: AtomicU32,
+    _slot: Slot,
+}
+
+impl Recovery {
+    fn key_did(&self) -> Did {
+        Did::Key(self.key)
+    }
+
+    /// The entries recovery reads: the DID, its backup and the recovery key's nonce.
+    fn may_read(&self, key: &StateKey) -> bool {
+        match key {
+            StateKey::Did(id) => *id == self.id,
+            StateKey::Recovery { did, backup } => *did == self.id && *backup == self.backup,
+            StateKey::Nonce(d) => *d == self.key_did().to_string(),
+            _ => false,
+        }
+    }
+}
+
+/// One of the [`MAX_RECOVERY_CONNECTIONS`] places, given back on drop.
+#[derive(Debug)]
+struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    fn take(count: &Arc<AtomicUsize>) -> Option<Self> {
+        count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_RECOVERY_CONNECTIONS).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Self(count.clone()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// A running ledger service; dropping it stops the service.
@@ -147,6 +236,7 @@ impl Drop for LedgerServer {
 
 async fn accept_loop(ep: Endpoint, dir: Arc<LedgerDir>) {
     let live = Arc::new(AtomicUsize::new(0));
+    let recovering = Arc::new(AtomicUsize::new(0));
     while let Some(inc) = ep.accept().await {
         if live.load(Ordering::Relaxed) >= MAX_CONNECTIONS {
             tracing::warn!("ledger service: too many connections; refusing one");
@@ -154,10 +244,10 @@ async fn accept_loop(ep: Endpoint, dir: Arc<LedgerDir>) {
             continue;
         }
         live.fetch_add(1, Ordering::Relaxed);
-        let (dir, live) = (dir.clone(), live.clone());
+        let (dir, live, recovering) = (dir.clone(), live.clone(), recovering.clone());
         tokio::spawn(async move {
             match inc.await {
-                Ok(conn) => serve_connection(conn, dir).await,
+                Ok(conn) => serve_connection(conn, dir, recovering).await,
                 Err(e) => tracing::warn!("ledger service: handshake refused: {e}"),
             }
             live.fetch_sub(1, Ordering::Relaxed);
@@ -165,7 +255,7 @@ async fn accept_loop(ep: Endpoint, dir: Arc<LedgerDir>) {
     }
 }
 
-async fn serve_connection(conn: Connection, dir: Arc<LedgerDir>) {
+async fn serve_connection(conn: Connection, dir: Arc<LedgerDir>, recovering: Arc<AtomicUsize>) {
     let Some(cert_key) = peer_cert_key(&conn) else {
         conn.close(VarInt::from_u32(2), b"no client certificate");
         return;
@@ -179,7 +269,8 @@ async fn serve_connection(conn: Connection, dir: Arc<LedgerDir>) {
                 return;
             }
         };
-        let (dir, auth, conn2) = (dir.clone(), auth.clone(), conn.clone());
+        let (dir, auth, conn2, recovering) =
+            (dir.clone(), auth.clone(), conn.clone(), recovering.clone());
         tokio::spawn(async move {
             let resp =
                 match tokio::time::timeout(REQUEST_TIMEOUT, recv.read_to_end(MAX_REQUEST)).await {
@@ -194,7 +285,7 @@ async fn serve_connection(conn: Connection, dir: Arc<LedgerDir>) {
                     }
                     Ok(Ok(bytes)) => match Request::from_wire(&bytes) {
                         Err(e) => Response::error(ErrorCode::Malformed, e),
-                        Ok(req) => handle(req, &dir, &auth, cert_key, &conn2).await,
+                        Ok(req) => handle(req, &dir, &auth, cert_key, &conn2, &recovering).await,
                     },
                 };
             match &resp {
@@ -248,33 +339,46 @@ async fn handle(
     auth: &Mutex<Auth>,
     cert_key: [u8; 32],
     conn: &Connection,
+    recovering: &Arc<AtomicUsize>,
 ) -> Response {
-    let current = auth.lock().await.clone();
-    let r = match (req, current) {
-        (Request::Hello { did }, Auth::None) => {
-            let r = hello(did, dir, cert_key).await;
-            match r {
-                Ok(a) => {
-                    let member = matches!(a, Auth::Member(_));
-                    *auth.lock().await = a;
-                    Ok(Response::Hello { member })
-                }
-                Err(resp) => {
-                    // An identity mismatch ends the connection after the answer is written.
-                    let conn = conn.clone();
-                    tokio::spawn(async move {
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                        conn.close(VarInt::from_u32(2), b"identity refused");
-                    });
-                    Err(resp)
-                }
+    let current = {
+        // The first hello takes the lock for its whole check, so two racing hellos cannot both
+        // be admitted (and a second recovery hello cannot take a second slot).
+        let mut guard = auth.lock().await;
+        match (&req, &*guard) {
+            (Request::Hello { did }, Auth::None) => {
+                let r = hello(did.clone(), dir, cert_key).await;
+                return admitted(r, &mut guard, conn);
             }
+            (Request::RecoveryHello { did, backup }, Auth::None) => {
+                let r = recovery_hello(did.clone(), backup.clone(), dir, recovering, conn).await;
+                return admitted(r, &mut guard, conn);
+            }
+            _ => guard.clone(),
         }
-        (Request::Hello { .. }, _) => {
+    };
+    if let Auth::Recovering(rec) = &current
+        && rec.requests.fetch_add(1, Ordering::AcqRel) >= RECOVERY_REQUESTS
+    {
+        close_soon(conn, b"recovery request budget spent");
+        return Response::error(
+            ErrorCode::Forbidden,
+            format!("a recovery connection makes at most {RECOVERY_REQUESTS} requests"),
+        );
+    }
+    let r = match (req, current) {
+        (Request::Hello { .. } | Request::RecoveryHello { .. }, _) => {
             Err(Response::error(ErrorCode::Forbidden, "hello was already given"))
         }
         (_, Auth::None) => {
             Err(Response::error(ErrorCode::Unauthenticated, "send Hello with your DID first"))
+        }
+        (
+            Request::TxReceipt(_) | Request::Audit(_) | Request::JobEvidence(_),
+            Auth::Recovering(_),
+        ) => Err(Response::error(ErrorCode::Forbidden, RECOVERY_ONLY)),
+        (Request::Submit(tx), Auth::Recovering(rec)) => {
+            recovery_submit(*tx, rec, dir, cert_key, conn).await
         }
         (Request::Info, _) => {
             let d = dir.clone();
@@ -372,13 +476,16 @@ async fn state(
         (Auth::Member(_), _) => true,
         (Auth::Newcomer(did), StateKey::Did(id)) => *did == Did::Tessera(id.clone()),
         (Auth::Newcomer(did), StateKey::Nonce(d)) => did.to_string() == *d,
+        (Auth::Recovering(rec), k) => rec.may_read(k),
         _ => false,
     };
     if !allowed {
-        return Err(Response::error(
-            ErrorCode::Forbidden,
-            "a DID not on the ledger may only read its own entries",
-        ));
+        let why = if matches!(a, Auth::Recovering(_)) {
+            RECOVERY_ONLY
+        } else {
+            "a DID not on the ledger may only read its own entries"
+        };
+        return Err(Response::error(ErrorCode::Forbidden, why));
     }
     let d = dir.clone();
     let rc = blocking(move || d.state_receipt(&key)).await?;
@@ -417,4 +524,201 @@ async fn hello(
             format!("the certificate does not carry the TLS key of {did}"),
         )),
     }
+}
+
+/// The refusal of anything a recovery connection may not do.
+const RECOVERY_ONLY: &str = "a recovery connection may only read its DID, its backup and the \
+                             recovery key's nonce, and submit the rotation that key approves";
+
+/// Closes `conn` once the answer being written has had time to leave.
+fn close_soon(conn: &Connection, why: &'static [u8]) {
+    let conn = conn.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        conn.close(VarInt::from_u32(2), why);
+    });
+}
+
+/// Records an admission, or answers the refusal and ends the connection.
+fn admitted(
+    r: std::result::Result<Auth, Response>,
+    guard: &mut Auth,
+    conn: &Connection,
+) -> Response {
+    match r {
+        Ok(a) => {
+            let member = matches!(a, Auth::Member(_));
+            *guard = a;
+            Response::Hello { member }
+        }
+        Err(resp) => {
+            // An identity mismatch ends the connection after the answer is written.
+            close_soon(conn, b"identity refused");
+            resp
+        }
+    }
+}
+
+/// Admits a recovery connection for backup `backup` of `did` (see the module doc).
+async fn recovery_hello(
+    did: Did,
+    backup: String,
+    dir: &Arc<LedgerDir>,
+    recovering: &Arc<AtomicUsize>,
+    conn: &Connection,
+) -> std::result::Result<Auth, Response> {
+    let Did::Tessera(id) = &did else {
+        return Err(Response::error(ErrorCode::Forbidden, "only did:tessera DIDs are recovered"));
+    };
+    let Some(slot) = Slot::take(recovering) else {
+        return Err(Response::error(
+            ErrorCode::Busy,
+            format!("{MAX_RECOVERY_CONNECTIONS} recoveries are under way; try again later"),
+        ));
+    };
+    let (d, i, b) = (dir.clone(), id.clone(), backup.clone());
+    let (doc, found) = blocking(move || {
+        d.read(|l| {
+            let doc: Option<DidDocument> = l.state(&StateKey::Did(i.clone()))?;
+            let b: Option<RecoveryBackup> = l.state(&StateKey::Recovery { did: i, backup: b })?;
+            Ok((doc, b))
+        })
+    })
+    .await?;
+    let doc = match doc {
+        None => {
+            return Err(Response::error(
+                ErrorCode::NotFound,
+                format!("{did} is not on the ledger (a new DID says Hello)"),
+            ));
+        }
+        Some(d) if d.deactivated => {
+            return Err(Response::error(ErrorCode::Forbidden, format!("{did} is deactivated")));
+        }
+        Some(d) => d,
+    };
+    let Some(found) = found else {
+        return Err(Response::error(
+            ErrorCode::NotFound,
+            format!("{did} has no recovery backup {backup}"),
+        ));
+    };
+    let key = found
+        .validate()
+        .and_then(|()| found.recovery_key())
+        .map_err(|e| Response::error(ErrorCode::Internal, e))?;
+    if !doc.controllers.contains(&Did::Key(key)) {
+        return Err(Response::error(
+            ErrorCode::Forbidden,
+            format!("backup {backup}'s recovery key no longer controls {did}"),
+        ));
+    }
+    tracing::info!("ledger service: recovery connection for {did} with backup {backup}");
+    let conn = conn.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(RECOVERY_LIFETIME).await;
+        conn.close(VarInt::from_u32(3), b"recovery connection lifetime over");
+    });
+    Ok(Auth::Recovering(Arc::new(Recovery {
+        id: id.clone(),
+        backup,
+        key,
+        requests: AtomicU32::new(0),
+        submits: AtomicU32::new(0),
+        _slot: slot,
+    })))
+}
+
+/// Whether `tx` has the shape of the recovery rotation `rec` may submit (signatures aside).
+fn rotation_shape(
+    tx: &Transaction,
+    rec: &Recovery,
+    cert_key: [u8; 32],
+) -> std::result::Result<(), &'static str> {
+    let rk = rec.key_did();
+    if tx.signer.did != rk {
+        return Err(
+            "a recovery connection submits only transactions signed by the backup's recovery key",
+        );
+    }
+    let TxBody::UpdateDid { document, approvals } = &tx.body else {
+        return Err("a recovery connection submits only the DID update that rotates its DID");
+    };
+    if document.id != rec.id || document.deactivated {
+        return Err("the rotation must keep its DID active");
+    }
+    if !carries_key(document, cert_key) {
+        return Err("the rotation must publish this connection's TLS key");
+    }
+    if document.controllers.contains(&rk) {
+        return Err("the rotation must drop the spent recovery key as a controller");
+    }
+    match approvals.as_slice() {
+        [a] if a.signer.did == rk => Ok(()),
+        _ => Err("the rotation carries exactly one approval, by the recovery key"),
+    }
+}
+
+/// A recovery connection's rotation: its shape and both signatures are checked against the
+/// recovery key here, then the ledger executes it under its own rules.
+async fn recovery_submit(
+    tx: Transaction,
+    rec: Arc<Recovery>,
+    dir: &Arc<LedgerDir>,
+    cert_key: [u8; 32],
+    conn: &Connection,
+) -> std::result::Result<Response, Response> {
+    let n = rec.submits.fetch_add(1, Ordering::AcqRel);
+    if n >= RECOVERY_SUBMITS {
+        close_soon(conn, b"recovery attempts spent");
+        return Err(Response::error(
+            ErrorCode::Forbidden,
+            format!("a recovery connection makes at most {RECOVERY_SUBMITS} attempts"),
+        ));
+    }
+    rotation_shape(&tx, &rec, cert_key)
+        .map_err(|why| Response::error(ErrorCode::Forbidden, why))?;
+    let d = dir.clone();
+    let checked = blocking(move || {
+        let chain = d.genesis().chain_id();
+        let cur: Option<DidDocument> = d.read(|l| Ok(l.state(&StateKey::Did(rec.id.clone()))?))?;
+        let refuse = |code, why: String| Ok(Err(Response::error(code, why)));
+        let Some(cur) = cur.filter(|c| !c.deactivated) else {
+            return refuse(ErrorCode::Forbidden, format!("did:tessera:{} is not active", rec.id));
+        };
+        if !cur.controllers.contains(&rec.key_did()) {
+            return refuse(
+                ErrorCode::Forbidden,
+                format!(
+                    "backup {}'s recovery key no longer controls did:tessera:{}",
+                    rec.backup, rec.id
+                ),
+            );
+        }
+        let TxBody::UpdateDid { document, approvals } = &tx.body else {
+            return refuse(ErrorCode::Forbidden, RECOVERY_ONLY.to_owned());
+        };
+        let msg = tessera_ledger::did_update_message(&chain, &cur.id, cur.version, Some(document));
+        let signed = rec.key.verify(&tx.signing_message(&chain), &tx.signature).is_ok()
+            && approvals.iter().all(|a| rec.key.verify(&msg, &a.signature).is_ok());
+        if !signed {
+            return refuse(
+                ErrorCode::Rejected,
+                format!(
+                    "the rotation is not signed and approved by backup {}'s recovery key over \
+                     version {} of did:tessera:{}",
+                    rec.backup, cur.version, rec.id
+                ),
+            );
+        }
+        let id = d.submit_signed(tx)?;
+        tracing::info!(
+            "ledger service: did:tessera:{} rotated by recovery with backup {}",
+            rec.id,
+            rec.backup
+        );
+        Ok(Ok(d.read(|l| Ok(l.tx_receipt(&id)?))?))
+    })
+    .await?;
+    checked.map(Response::Receipt)
 }

@@ -66,6 +66,16 @@ pub enum Request {
     Audit(Box<Query>),
     /// The evidence that a job's inputs were authorised (members).
     JobEvidence(String),
+    /// Instead of [`Request::Hello`]: this connection recovers `did` with its `backup`, from a
+    /// new home whose TLS key the DID's document does not carry yet. The service admits it only
+    /// while the backup's recovery key controls the DID, and then only for the reads recovery
+    /// needs and the rotation that key approves (see [`crate::ledgerserve`]).
+    RecoveryHello {
+        /// The `did:tessera` DID being recovered.
+        did: Did,
+        /// The backup id.
+        backup: String,
+    },
 }
 
 /// Why the service refused or failed a request.
@@ -126,7 +136,8 @@ pub enum Response {
         message: String,
     },
     /// Hello accepted: `member` if the DID is on the ledger with this certificate's key, else a
-    /// newcomer that may only publish its own DID document.
+    /// newcomer that may only publish its own DID document (or, answering
+    /// [`Request::RecoveryHello`], a recovery connection: `member` is false).
     Hello {
         /// Whether the DID is already registered.
         member: bool,
@@ -268,6 +279,11 @@ impl Request {
                 encode_key(&mut w, key);
                 w.u64(*min_height);
             }
+            Self::RecoveryHello { did, backup } => {
+                w.u8(10);
+                did.encode(&mut w);
+                w.str(backup);
+            }
         }
         w.into_bytes()
     }
@@ -291,6 +307,10 @@ impl Request {
             9 => Self::FreshState {
                 key: decode_key(&mut r).map_err(malformed)?,
                 min_height: r.u64().map_err(malformed)?,
+            },
+            10 => Self::RecoveryHello {
+                did: Did::decode(&mut r).map_err(malformed)?,
+                backup: r.string(MAX_ID_LEN).map_err(malformed)?,
             },
             t => return Err(Error::invalid("ledger service message", format!("request tag {t}"))),
         };
@@ -408,6 +428,7 @@ mod tests {
             })),
             Request::JobEvidence("job-1".into()),
             Request::FreshState { key: StateKey::Did("alice".into()), min_height: 1 << 40 },
+            Request::RecoveryHello { did: Did::tessera("alice").unwrap(), backup: "b1".into() },
         ]
     }
 

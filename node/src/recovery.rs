@@ -14,7 +14,10 @@
 //! 4. The owner runs `did recover --backup <id> --share f1 --share f2 …`: every file is opened
 //!    and checked; a file that does not open or whose share is off the committed polynomial is
 //!    reported and skipped; k good shares rebuild the recovery key, which approves the rotation
-//!    of the DID to this home's keys and drops itself as a controller.
+//!    of the DID to this home's keys and drops itself as a controller. Against a served ledger
+//!    (`--ledger-remote`) this home is not the DID's member yet, so it connects with a recovery
+//!    hello and may only read the DID, the backup and the recovery key's nonce and submit this
+//!    rotation ([`crate::ledgerserve`]); afterwards it is admitted as the DID's member.
 //!
 //! Share files are JSON, read with a size bound; nothing in them is trusted before it opens
 //! under the owner's new key and passes the Feldman check.
@@ -269,7 +272,9 @@ fn open_file(
 /// `did recover`: rebuilds the recovery key of backup `id` from share files and rotates this
 /// node's DID to this home's keys.
 pub fn recover(home: &Home, id: &str, files: &[std::path::PathBuf]) -> Result<RecoverReport> {
-    let ledger = NodeLedger::open(home)?;
+    // A served ledger is reached through a recovery connection: this home's TLS key is not in
+    // the DID's document until the rotation below lands (see `crate::ledgerserve`).
+    let ledger = NodeLedger::open_for_recovery(home, id)?;
     let chain = ledger.chain_id();
     let b = fetch_backup(&ledger, &home.config.name, id)?;
     let cur = ledger.resolve(&home.did())?;
