@@ -4,6 +4,8 @@
 //! client pinned to another validator, and an unreachable service. Each is refused with a typed
 //! answer and the service keeps serving.
 
+mod service_wire;
+use service_wire::{code, tls_key};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -47,18 +49,6 @@ impl Fixture {
     /// A raw session with `home`'s TLS key (no hello sent).
     fn session(&self, home: &Home) -> LedgerSession {
         LedgerSession::open(&tls_key(home), &self.remote).unwrap()
-    }
-}
-
-fn tls_key(home: &Home) -> Vec<u8> {
-    let hex_text = std::fs::read_to_string(home.dir.join("tls.key")).unwrap();
-    hex::decode(hex_text.trim()).unwrap()
-}
-
-fn code(r: Response) -> ErrorCode {
-    match r {
-        Response::Error { code, .. } => code,
-        other => panic!("expected a refusal, got {other:?}"),
     }
 }
 

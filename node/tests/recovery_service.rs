@@ -10,6 +10,8 @@
 //! untouched by all of it and the service keeps serving; the real recovery then rotates the DID,
 //! the new home is admitted as a member, the old key is powerless, and the path is shut.
 
+mod service_wire;
+use service_wire::{code, tls_key};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -71,18 +73,6 @@ impl Fixture {
 
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
-    }
-}
-
-fn tls_key(home: &Home) -> Vec<u8> {
-    let hex_text = std::fs::read_to_string(home.dir.join("tls.key")).unwrap();
-    hex::decode(hex_text.trim()).unwrap()
-}
-
-fn code(r: Response) -> ErrorCode {
-    match r {
-        Response::Error { code, .. } => code,
-        other => panic!("expected a refusal, got {other:?}"),
     }
 }
 
